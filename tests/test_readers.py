@@ -103,6 +103,7 @@ def test_market_query_id_not_in_gallery(tmp_path):
     base = market(tmp_path)
     jpg(base/'query'/'0009_c2s1_000201_01.jpg')
     with pytest.raises(AttrReIDError, match=r'query: 1 query id\(s\) have no gallery image, e.g. \[9\]'): read_market1501(tmp_path)
+    assert '1 query image(s) have no gallery image of their id' in read_market1501(tmp_path, strict=False, attributes=False).notes
 
 # ---------------------------------------------------------------- SYSU-MM01 and RegDB
 def sysu(root):
@@ -296,3 +297,19 @@ def test_registry(tmp_path):
     try:
         with pytest.raises(AttrReIDError, match="returned list, expected ReIDDataset"): read_dataset('bad_reader', tmp_path)
     finally: del READERS['bad_reader']
+
+# ---------------------------------------------------------------- SynthPeds, end to end
+def test_every_reader_on_synthpeds(tmp_path):
+    from attrreid_nb.data.synth import SynthConfig, make_world, write_all
+    world = make_world(SynthConfig.tiny(), seed=1)
+    written = write_all(world, tmp_path)
+    assert set(written) <= set(available_datasets())
+    for name in written:
+        ds = read_dataset(name, tmp_path, verify_images=True)
+        assert len(ds.train) and (len(ds.test) or (len(ds.query) and len(ds.gallery))), name
+        assert len(ds.skipped) == ds.skipped['junk image (pid -1), dropped as in torchreid'], (name, ds.skipped.report())
+    sysu = read_sysu_mm01(tmp_path, mode='indoor', trial=9)
+    assert {r.camid for r in sysu.gallery} <= {0, 1} and {r.modality for r in sysu.query} == {'ir'}
+    t2v = read_regdb(tmp_path, trial=10, direction='thermal_to_visible')
+    assert {r.modality for r in t2v.query} == {'ir'} and {r.modality for r in t2v.gallery} == {'rgb'}
+    assert len(read_word_parts(tmp_path)) == sum(len(s) for s in read_cuhk_pedes(tmp_path).splits().values())
