@@ -14,6 +14,11 @@ def test_reproduce_fast_writes_results(tmp_path):
     res = json.loads((tmp_path/'run'/'results.json').read_text())
     assert 'environment' in res and res['environment']['device']
     assert '[environment] done' in out.stdout
+    synth = res['synthpeds']
+    assert synth['version'] == 'synthpeds-v1' and synth['preset'] == 'tiny'
+    # every layout was written and read back with non-empty splits
+    assert set(synth['datasets']) == {'market1501', 'sysu_mm01', 'regdb', 'cuhk_pedes', 'peta', 'pa100k'}
+    assert all(n > 0 for sizes in synth['datasets'].values() for n in sizes.values())
 
 def test_bad_argument_is_one_line_error(tmp_path):
     out = _run('--seed', '-1', '--out', str(tmp_path/'run'), cwd=tmp_path)

@@ -6,7 +6,7 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from attrreid_nb.core import AttrReIDError, set_seed
-from attrreid_nb.models import reid_net, resnet50_backbone
+from attrreid_nb.models import ReIDOutput, reid_net, resnet50_backbone
 from attrreid_nb.losses import ReIDLoss, hetero_center_triplet_loss, margin_mmd_loss
 
 
@@ -20,13 +20,13 @@ def _pk_dls(n_ids=4, k=2, size=(64, 32), bs=8):
                        DataLoader(items, bs=bs, shuffle=False), device='cpu')
 
 
-def test_learner_trains_reidnet_with_dict_outputs():
-    "fastai's Learner fits, validates and gathers predictions of a `ReIDNet` (dict output) with `ReIDLoss`."
+def test_learner_trains_and_gathers_reidnet_outputs():
+    "fastai's Learner fits, validates and gathers (`get_preds`) the `ReIDOutput` of a `ReIDNet` trained with `ReIDLoss`."
     dls = _pk_dls()
     learn = Learner(dls, reid_net(4, arch='small'), loss_func=ReIDLoss())
     with learn.no_logging(): learn.fit(2, lr=1e-2)
     preds, targs = learn.get_preds()
-    assert set(preds) == {'feat', 'feat_bn', 'logits', 'embedding'}
+    assert isinstance(preds, ReIDOutput) and set(preds.keys()) == {'feat', 'feat_bn', 'logits', 'embedding'}
     assert preds['embedding'].shape == (8, 128) and targs.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
 
 
