@@ -114,7 +114,7 @@ def rank_per_query(scores, # `(Q, G)` distances (`largest=False`) or similaritie
                    remove:str|Callable|None='same_id_same_camera', # Which gallery items each query ignores
                    junk_pids:Sequence[int]=(), # Gallery ids removed for every query (Market's -1)
                    cmc_mode:str='standard', # 'standard' or 'identity_dedup' (AGW's SYSU-MM01 CMC)
-                   chunk_size:int=1024, # Queries ranked at a time; bounds memory to ~`chunk_size*G*10` bytes
+                   chunk_size:int=1024, # Queries ranked at a time; bounds memory to ~`chunk_size*G*20` bytes
                   ) -> dict:
     "Per-query ranking results: `first_hit` (0-based rank, -1 if skipped), `ap`, `ap_trapezoid`, `inp`, `num_matches`, `valid`."
     s, qp, gp, qc, gc = _check_ranking_inputs(scores, q_pids, g_pids, q_camids, g_camids)
