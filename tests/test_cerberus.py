@@ -8,7 +8,7 @@ from attrreid_nb.cerberus import *
 
 def test_paper_preset_one_step_and_eval(tmp_path):
     torch.set_num_threads(2)
-    world = make_world(SynthConfig.gpu(n_train_ids=4, n_val_ids=0, n_test_ids=3, n_categories=8, cameras_per_id=(3, 3),
+    world = make_world(SynthConfig.gpu(n_train_ids=4, n_val_ids=0, n_test_ids=2, n_categories=8, cameras_per_id=(3, 3),
                                        images_per_camera=(1, 1), n_junk=0, n_distractors=1), seed=0)
     write_market1501(world, tmp_path)
     ds = read_dataset('market1501', tmp_path)
