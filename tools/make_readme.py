@@ -17,7 +17,8 @@ def _is_hidden(src):
                for d in _directives(src))
 
 def _output_text(out):
-    if out.get('output_type') == 'stream': return ''.join(out['text']), 'text'
+    if out.get('output_type') == 'stream':  # stderr carries library warnings, not content
+        return (None, None) if out.get('name') == 'stderr' else (''.join(out['text']), 'text')
     data = out.get('data', {})
     if 'text/markdown' in data: return ''.join(data['text/markdown']), 'markdown'
     if 'text/plain' in data: return ''.join(data['text/plain']), 'text'
