@@ -259,7 +259,7 @@ def ladder_table(results:pd.DataFrame, # Tidy results of `run_ladder`
     delta, verdict = [''], ['']
     for prev, cur in zip(names, names[1:]):
         d = stats[cur][0] - stats[prev][0]
-        ref = None if reference is None or cur not in reference.index or prev not in reference.index \
+        ref = None if cur not in reference.index or prev not in reference.index \
               else reference.loc[cur, metric] - reference.loc[prev, metric]
         same = ref is None or np.sign(d) == np.sign(ref)
         noise = max(stats[cur][1], stats[prev][1])

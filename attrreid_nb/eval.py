@@ -13,13 +13,13 @@ from fastai.callback.core import Callback
 from fastai.metrics import ValueMetric
 from fastcore.foundation import L
 from .core import *
+from .data.readers import SYSU_RGB_CAMS, SYSU_IR_CAMS, SYSU_GALLERY_CAMS
 
 # %% auto #0
-__all__ = ['SYSU_RGB_CAMS', 'SYSU_IR_CAMS', 'pairwise_distance', 'rank_per_query', 'summarise_ranking', 'rank_metrics',
-           'eval_market', 'sysu_gallery_trial', 'mean_over_trials', 'eval_sysu', 'eval_regdb', 'eval_text_to_image',
-           'unique_categories', 'eval_attribute_search', 'topk_class_accuracy', 'attribute_recognition_metrics',
-           'attribute_accuracy', 'k_reciprocal_rerank', 'k_reciprocal_rerank_features', 'extract_features',
-           'ReIDEvalCallback']
+__all__ = ['pairwise_distance', 'rank_per_query', 'summarise_ranking', 'rank_metrics', 'eval_market', 'sysu_gallery_trial',
+           'mean_over_trials', 'eval_sysu', 'eval_regdb', 'eval_text_to_image', 'unique_categories',
+           'eval_attribute_search', 'topk_class_accuracy', 'attribute_recognition_metrics', 'attribute_accuracy',
+           'k_reciprocal_rerank', 'k_reciprocal_rerank_features', 'extract_features', 'ReIDEvalCallback']
 
 # %% ../nbs/05_eval.ipynb #eb2c4169
 def _as_tensor(x, name:str, dtype=None) -> torch.Tensor:
@@ -230,9 +230,6 @@ def eval_market(scores, # `(Q, G)` query × gallery distances (or similarities w
                         junk_pids=(-1,), ap_mode=ap_mode, max_rank=max_rank, chunk_size=chunk_size)
 
 # %% ../nbs/05_eval.ipynb #0e719c2a
-SYSU_RGB_CAMS = {'all': (1, 2, 4, 5), 'indoor': (1, 2)}
-SYSU_IR_CAMS = (3, 6)
-
 def sysu_gallery_trial(g_pids, # `(G,)` identities of the visible (RGB) pool
                        g_camids, # `(G,)` cameras of the pool, numbered 1..6 as on disk
                        trial:int=0, # Trial number; seeds the draw
@@ -241,17 +238,17 @@ def sysu_gallery_trial(g_pids, # `(G,)` identities of the visible (RGB) pool
                        paths:Sequence[str]|None=None, # Image paths; sorted within each group, as AGW does
                       ) -> torch.Tensor:
     "Indices into the pool of one trial's gallery, drawn reproducibly from `trial`."
-    check_arg(mode in SYSU_RGB_CAMS, 'mode', "'all' or 'indoor'", mode)
+    check_arg(mode in SYSU_GALLERY_CAMS, 'mode', "'all' or 'indoor'", mode)
     check_arg(isinstance(shots, int) and shots >= 1, 'shots', 'a positive integer (1 single-shot, 10 multi-shot)', shots)
     gp, gc = _as_tensor(g_pids, 'g_pids').long().tolist(), _as_tensor(g_camids, 'g_camids').long().tolist()
     check_arg(len(gp) == len(gc), 'g_camids', f'one camera per pool item ({len(gp)})', len(gc))
-    check_arg(set(gc) <= set(SYSU_RGB_CAMS['all']), 'g_camids', 'visible cameras 1, 2, 4, 5 only (numbered as on disk)', sorted(set(gc)))
+    check_arg(set(gc) <= set(SYSU_RGB_CAMS), 'g_camids', 'visible cameras 1, 2, 4, 5 only (numbered as on disk)', sorted(set(gc)))
     if paths is not None: check_arg(len(paths) == len(gp), 'paths', f'one path per pool item ({len(gp)})', len(paths))
     groups = {}
     for i, (p, c) in enumerate(zip(gp, gc)): groups.setdefault((p, c), []).append(i)
     rng, picked = random.Random(trial), []
     for pid in sorted({p for p, _ in groups}):
-        for cam in SYSU_RGB_CAMS[mode]:
+        for cam in SYSU_GALLERY_CAMS[mode]:
             items = groups.get((pid, cam))
             if not items: continue
             if paths is not None: items = sorted(items, key=lambda i: paths[i])
