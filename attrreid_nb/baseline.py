@@ -14,7 +14,7 @@ import torch
 from fastai.learner import Learner
 from .core import *
 from .data.attributes import MARKET1501
-from .data.synth import SynthConfig, make_world, write_market1501
+from .data.synth import SynthConfig, synthpeds_dataset
 from .data.readers import read_dataset, ReIDDataset
 from .data.loaders import reid_dataloaders, eval_dataloader, reid_batch_tfms, load_rgb_image
 from .models import reid_net
@@ -36,17 +36,7 @@ def synthpeds_market(root:str|Path, # Data root; the dataset goes to `root/Marke
                      seed:int=0, # World seed (0 is the frozen benchmark)
                     ) -> Path:
     "Write SynthPeds' Market-1501 layout under `root` unless the same world is already there; return `root`."
-    config = SynthConfig.cpu() if config is None else config
-    check_arg(isinstance(config, SynthConfig), 'config', 'a SynthConfig', type(config).__name__)
-    root = Path(root)
-    folder = root/'Market-1501-v15.09.15'
-    marker = folder/'SYNTHPEDS.json'  # written first by `write_market1501`, the attribute file last
-    want = json.loads(json.dumps(dict(version=config.version, seed=int(seed), config=asdict(config))))
-    if marker.is_file() and (folder/'market_attribute.mat').is_file():  # an interrupted write is redone
-        have = json.loads(marker.read_text())
-        if {k: have.get(k) for k in want} == want: return root
-    write_market1501(make_world(config, seed=seed), root)
-    return root
+    return synthpeds_dataset(root, 'market1501', config, seed)
 
 # %% ../nbs/10_baseline.ipynb #f503f9fd
 BOT_TRICKS = ('warmup', 'random_erasing', 'label_smoothing', 'last_stride1', 'bnneck')  # in the README's order

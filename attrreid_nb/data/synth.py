@@ -23,7 +23,7 @@ __all__ = ['SYNTH_VERSION', 'PART_NAMES', 'RGB_CAMERAS', 'IR_CAMERAS', 'UPPER_CO
            'CameraSpec', 'make_cameras', 'Rendering', 'render_background', 'render_person', 'Caption', 'make_caption',
            'Shot', 'SynthWorld', 'make_world', 'attribute_statistics', 'market_name', 'write_market1501',
            'sysu_attributes', 'write_sysu_mm01', 'write_regdb', 'write_cuhk_pedes', 'peta_labels', 'pa100k_labels',
-           'write_peta', 'write_pa100k', 'write_all']
+           'write_peta', 'write_pa100k', 'write_all', 'synthpeds_dataset']
 
 # %% ../../nbs/02_data.synth.ipynb #affbb035
 SYNTH_VERSION = 'synthpeds-v1'
@@ -915,3 +915,22 @@ def write_all(world:SynthWorld, # The world to write
              ) -> dict[str, Path]:
     "Write every layout; return dataset name → folder."
     return {name: writer(world, root) for name, writer in WRITERS.items()}
+
+# %% ../../nbs/02_data.synth.ipynb #9aa6be41
+def synthpeds_dataset(root:str|Path, # Data root; the layout goes to its usual folder under it
+                      name:str='market1501', # A key of `WRITERS` (the `read_dataset` name of the layout)
+                      config:SynthConfig|None=None, # SynthPeds preset; `SynthConfig.cpu()` if None
+                      seed:int=0, # World seed (0 is the frozen benchmark)
+                     ) -> Path:
+    "Write SynthPeds' layout `name` under `root` unless the same world is already complete there; return `root`."
+    check_arg(name in WRITERS, 'name', f"one of {sorted(WRITERS)}", name)
+    config = SynthConfig.cpu() if config is None else config
+    check_arg(isinstance(config, SynthConfig), 'config', 'a SynthConfig', type(config).__name__)
+    root = Path(root)
+    want = json.loads(json.dumps(dict(version=config.version, seed=int(seed), config=asdict(config))))
+    for marker in root.glob('*/SYNTHPEDS.complete'):
+        have = json.loads(marker.read_text())
+        if have.get('layout') == name and {k: have.get(k) for k in want} == want: return root
+    folder = WRITERS[name](make_world(config, seed=seed), root)
+    (folder/'SYNTHPEDS.complete').write_text(json.dumps(dict(layout=name, **want), indent=1) + '\n')
+    return root
