@@ -27,8 +27,8 @@ from .viz import ablation_table, plot_ablation, plot_tsne, plot_ranked_list
 # %% auto #0
 __all__ = ['BOT_TRICKS', 'LADDER_ROW_NAMES', 'BOT_README_MARKET', 'CALIBRATION_TARGETS', 'synthpeds_market', 'BaselineConfig',
            'bot_ladder', 'baseline_batch_tfms', 'baseline_loss', 'baseline_model', 'baseline_distance',
-           'market_eval_callback', 'train_baseline', 'attribute_probe', 'run_ladder', 'ladder_table',
-           'calibration_report', 'baseline_stage']
+           'market_eval_callback', 'train_baseline', 'baseline_features', 'attribute_probe', 'run_ladder',
+           'ladder_table', 'calibration_report', 'baseline_stage']
 
 # %% ../nbs/10_baseline.ipynb #160785a1
 def synthpeds_market(root:str|Path, # Data root; the dataset goes to `root/Market-1501-v15.09.15`
@@ -177,7 +177,11 @@ def train_baseline(config:BaselineConfig, # The tricks and the size of the run
     return learn, {k: 100 * v for k, v in evaluation.values.items()}
 
 # %% ../nbs/10_baseline.ipynb #b67f980c
-def _features(model, records, config):
+def baseline_features(model:torch.nn.Module, # A trained baseline (`learn.model`)
+                      records:Sequence[ReIDRecord], # Images to embed, in order
+                      config:BaselineConfig, # Uses `size` and `device`
+                     ) -> np.ndarray:
+    "The test-time embedding of every record (BNNeck feature when switched on), `(N, d)`."
     dl = eval_dataloader(records, size=config.size, bs=256, targets=('pid',), device=config.device)
     return extract_features(model, dl, _embedding).numpy()
 
@@ -190,7 +194,7 @@ def attribute_probe(learn:Learner, # A Learner from `train_baseline` (has `.data
     check_arg(ds.attribute_schema is not None, 'learn.dataset', 'a dataset with attribute labels (market_attribute.mat)', None)
     train = [r for r in ds.train if r.attributes is not None]
     test = [r for r in ds.query + ds.gallery if r.attributes is not None]  # distractors have no labels
-    xtr, xte = _features(learn.model, train, config), _features(learn.model, test, config)
+    xtr, xte = baseline_features(learn.model, train, config), baseline_features(learn.model, test, config)
     mu, sd = xtr.mean(0), xtr.std(0) + 1e-6
     xtr, xte = (xtr - mu) / sd, (xte - mu) / sd
     ytr, yte = np.array([r.attributes for r in train]), np.array([r.attributes for r in test])

@@ -25,3 +25,36 @@ def test_bad_argument_is_one_line_error(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == ["error: argument `seed`: expected a non-negative integer, got -1"]
     assert 'Traceback' not in out.stderr
+
+def _run_cmd(cmd, *args, cwd):
+    exe = shutil.which(cmd, path=str(BIN)) or cmd
+    return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+def _one_line_error(out, *needles):
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: ') and 'Traceback' not in out.stderr, out.stderr
+    for n in needles: assert n in lines[0], lines[0]
+
+def test_synth_train_eval_round_trip(tmp_path):
+    out = _run_cmd('attrreid_synth', 'data', '--layout', 'market1501', '--preset', 'tiny', cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith('market1501: train ')
+    out = _run_cmd('attrreid_train', 'baseline', 'data', '--preset', 'fast', '--out', 'run', cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    trained = json.loads((tmp_path/'run'/'metrics.json').read_text())
+    assert trained['paper'] == 'baseline' and trained['dataset'] == 'market1501' and 0 <= trained['metrics']['mAP'] <= 100
+    out = _run_cmd('attrreid_eval', 'run/checkpoint.pth', 'data', '--out', 'eval.json', cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    evaluated = json.loads((tmp_path/'eval.json').read_text())
+    assert abs(evaluated['metrics']['mAP'] - trained['metrics']['mAP']) < 1e-2  # the checkpoint is the trained model
+    out = _run_cmd('attrreid_eval', 'run/checkpoint.pth', 'data', '--rerank', cwd=tmp_path)
+    assert out.returncode == 0 and 'mAP' in json.loads(out.stdout.splitlines()[0]), out.stderr
+
+def test_new_commands_fail_in_one_line(tmp_path):
+    _one_line_error(_run_cmd('attrreid_synth', 'data', '--layout', 'market', cwd=tmp_path), 'argument `layout`')
+    _one_line_error(_run_cmd('attrreid_train', 'bot', 'data', cwd=tmp_path), 'argument `paper`')
+    _one_line_error(_run_cmd('attrreid_train', 'baseline', 'no_such_root', '--preset', 'fast', cwd=tmp_path), 'no_such_root')
+    _one_line_error(_run_cmd('attrreid_eval', 'missing.pth', 'data', cwd=tmp_path), 'argument `checkpoint`')
+    (tmp_path/'junk.pth').write_text('not a checkpoint')
+    _one_line_error(_run_cmd('attrreid_eval', 'junk.pth', 'data', cwd=tmp_path), 'not a readable checkpoint')

@@ -1,0 +1,116 @@
+"""The docs a newcomer reads: every page's HTML preview opened in headless Chromium shows its figures and no Python
+error, the sidebar lists every notebook in reading order, and every exported function and class has a docstring.
+
+Quarto cannot be installed everywhere, so the pages are rendered with `jupyter nbconvert --to html` (what
+`make docs` writes to `_preview/` when Quarto is missing): the same executed outputs the docs site shows."""
+import functools, http.server, importlib, inspect, os, pkgutil, shutil, subprocess, sys, threading
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT/'nbs'
+NOTEBOOKS = sorted(p for p in NBS.glob('*.ipynb') if not p.name.startswith('_'))
+
+
+def test_every_exported_symbol_is_documented():
+    import attrreid_nb
+    missing = []
+    for mod in pkgutil.walk_packages(attrreid_nb.__path__, 'attrreid_nb.'):
+        if mod.name.endswith('_modidx'): continue
+        m = importlib.import_module(mod.name)
+        for name in getattr(m, '__all__', []):
+            obj = getattr(m, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == m.__name__ and not (obj.__doc__ or '').strip():
+                missing.append(f"{m.__name__}.{name}")
+    assert not missing, f"exported without a docstring: {missing}"
+
+
+def test_sidebar_lists_every_notebook_in_reading_order():
+    sidebar = (NBS/'sidebar.yml').read_text()
+    listed = [line.strip()[2:] for line in sidebar.splitlines() if line.strip().startswith('- ') and line.strip().endswith('.ipynb')]
+    # reading order: the landing page, then the numbered notebooks (the numbers are the order)
+    expected = ['index.ipynb'] + [p.name for p in NOTEBOOKS if p.name != 'index.ipynb']
+    assert listed == expected, f"nbs/sidebar.yml must list {expected} (custom_sidebar = True in settings.ini)"
+
+
+def _browser():
+    "A headless Chromium driven by Selenium, or a skip (a failure in CI, where .ci/run installs it)."
+    chromium, driver = shutil.which('chromium') or shutil.which('chromium-browser'), shutil.which('chromedriver')
+    try: from selenium import webdriver
+    except ImportError: webdriver = None
+    if not (chromium and driver and webdriver):
+        msg = "headless Chromium test needs chromium, chromedriver and selenium (.ci/run installs them)"
+        if os.environ.get('CI'): pytest.fail(msg)
+        pytest.skip(msg)
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    # the flags the machine's closed network needs (no background connections), as root (no sandbox)
+    for flag in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+                 '--disable-background-networking', '--disable-component-update', '--disable-sync'):
+        opts.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+
+@pytest.fixture(scope='module')
+def preview(tmp_path_factory):
+    "Render every notebook to HTML (as `make docs` does without Quarto) and serve the folder on localhost."
+    out = tmp_path_factory.mktemp('preview')
+    subprocess.run([sys.executable, '-m', 'jupyter', 'nbconvert', '--to', 'html', '--log-level', 'ERROR',
+                    '--output-dir', str(out), *map(str, NOTEBOOKS)], check=True, cwd=ROOT)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", out
+    server.shutdown()
+
+
+# Runs in the page: images that did not load, and error outputs (tracebacks) among the rendered outputs.
+PAGE_CHECK = """
+const broken = Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 120));
+const errors = Array.from(document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"], .output_error, .output_stderr'))
+  .map(e => e.innerText).filter(t => /Traceback \\(most recent call last\\)|^\\s*\\w+(Error|Exception):/m.test(t)).map(t => t.slice(0, 300));
+return {images: document.images.length, broken: broken, errors: errors, title: document.title};
+"""
+
+
+def test_every_preview_page_shows_its_figures_and_no_error(preview):
+    base, folder = preview
+    pages = sorted(p.name for p in folder.glob('*.html'))
+    assert len(pages) == len(NOTEBOOKS), f"nbconvert wrote {len(pages)} pages for {len(NOTEBOOKS)} notebooks"
+    browser = _browser()
+    problems, n_images = [], 0
+    try:
+        browser.set_page_load_timeout(120)
+        for page in pages:
+            browser.get(f"{base}/{page}")
+            r = browser.execute_script(PAGE_CHECK)
+            n_images += r['images']
+            if r['broken']: problems.append(f"{page}: {len(r['broken'])} image(s) did not load, e.g. {r['broken'][0]}")
+            if r['errors']: problems.append(f"{page}: Python error output: {r['errors'][0]!r}")
+    finally: browser.quit()
+    assert not problems, '\n'.join(problems)
+    assert n_images > 20, f"only {n_images} images in the whole preview: the figures are missing"
+
+
+def test_the_page_check_catches_a_broken_image_and_a_traceback(preview, tmp_path):
+    "The check above must be able to fail: a page with a missing image and an error output is caught."
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell('![missing](no_such_figure.png)'),
+                nbformat.v4.new_code_cell('1/0', outputs=[nbformat.v4.new_output(
+                    'error', ename='ZeroDivisionError', evalue='division by zero',
+                    traceback=['Traceback (most recent call last)', 'ZeroDivisionError: division by zero'])])]
+    base, folder = preview
+    nbformat.write(nb, tmp_path/'bad.ipynb')
+    subprocess.run([sys.executable, '-m', 'jupyter', 'nbconvert', '--to', 'html', '--log-level', 'ERROR',
+                    '--output-dir', str(folder), str(tmp_path/'bad.ipynb')], check=True)
+    browser = _browser()
+    try:
+        browser.get(f"{base}/bad.html")
+        r = browser.execute_script(PAGE_CHECK)
+    finally:
+        browser.quit(); (folder/'bad.html').unlink()
+    assert len(r['broken']) == 1 and 'no_such_figure.png' in r['broken'][0]
+    assert len(r['errors']) == 1 and 'ZeroDivisionError' in r['errors'][0]
