@@ -1,0 +1,61 @@
+"End to end: the `paper` preset (ResNet-50, 288×144) for one training step and one evaluation on CPU; bad inputs."
+import numpy as np, pytest, torch
+from attrreid_nb.core import AttrReIDError
+from attrreid_nb.data.synth import SynthConfig
+from attrreid_nb.data.readers import read_dataset, read_regdb
+from attrreid_nb.paenet import *
+
+
+def _gpu_world(tmp_path, name):
+    cfg = SynthConfig.gpu(n_train_ids=4, n_val_ids=1, n_test_ids=2, n_categories=8, cameras_per_id=(3, 3),
+                          images_per_camera=(1, 1), n_junk=0, n_distractors=1, regdb_images=2)
+    return synthpeds_data(tmp_path, name, cfg, seed=0)
+
+
+def test_paper_preset_one_step_and_eval(tmp_path):
+    torch.set_num_threads(2)
+    ds = read_dataset('sysu_mm01', _gpu_world(tmp_path, 'sysu_mm01'))
+    paper = PAENetConfig.paper(pretrained=False, P=2, K=1, sysu_trials=1)
+    assert paper.train.optimizer == 'sgd' and paper.train.milestones == (30, 50) and paper.train.epochs == 80 and paper.train.lr == 0.1
+    cfg = paper.with_train(epochs=1, warmup_epochs=0, milestones=(), device='cpu')
+    assert cfg.arch == 'resnet50' and tuple(cfg.size) == (288, 144) and cfg.heads == 8 and cfg.c_mid == 512 and cfg.loss_weights == 'mmd_code'
+    learn = paenet_learner(paenet_dataloaders(ds.train, cfg, device='cpu'), cfg)
+    assert learn.model.backbone.out_channels == 2048 and learn.model.backbone.specific_stages == 1
+    learn.create_opt()
+    gates_before = learn.model.pae.emb3.fcs.weight.detach().clone()
+    x, pids, modality, attrs = learn.dls.train.one_batch()
+    assert x.shape == (4, 3, 288, 144) and modality.tolist() == [0, 0, 1, 1]
+    learn.model.train()
+    out = learn.model(x, modality, attrs.float())
+    assert out.pae.gates.shape == (4, 8, 2048) and out.pae.W2.shape == (4, 2048, 18, 9)  # the paper's 18×9 map
+    loss = learn.loss_func(out, pids, modality, attrs)
+    loss.backward(); learn.opt.step(); learn.opt.zero_grad()
+    assert torch.isfinite(loss) and set(learn.loss_func.components) == {'id', 'hctri', 'mmd', 'atr', 'pred'}
+    assert not torch.equal(gates_before, learn.model.pae.emb3.fcs.weight.detach())
+    res = evaluate_sysu(learn.model, ds, cfg.size, learn.attribute_prior, sources=('predicted',), trials=1)  # 'true'/'mean': RegDB test
+    assert {'R1', 'mAP', 'mINP', 'indoor R1', 'attr_acc'} <= set(res)
+    assert all(0 <= v <= 100 for v in res.values() if not np.isnan(v))
+
+
+def test_regdb_both_directions(tmp_path):
+    torch.set_num_threads(2)
+    rd = read_regdb(_gpu_world(tmp_path, 'regdb'), trial=1)
+    cfg = PAENetConfig.fast(size=(64, 32), P=2, K=2).with_train(device='cpu')
+    learn, res = train_and_evaluate(rd, cfg)
+    for d in ('V→T ', 'T→V '):
+        for s in ('', '@true', '@mean'): assert 0 <= res[f'{d}R1{s}'] <= 100
+
+
+def test_bad_inputs(tmp_path):
+    with pytest.raises(AttrReIDError, match='name'): synthpeds_data(tmp_path, 'market1501')
+    with pytest.raises(AttrReIDError, match='test_attributes'): PAENetConfig(test_attributes='gt')
+    with pytest.raises(AttrReIDError, match='loss_weights'): PAENetConfig(loss_weights='code')
+    with pytest.raises(AttrReIDError, match='P/K'): PAENetConfig(P=1)
+    net = paenet_model(PAENetConfig.fast(), n_ids=3).eval()
+    x = torch.randn(2, 3, 48, 24)
+    with pytest.raises(AttrReIDError, match='attribute matrix'): net(x, 'rgb', torch.zeros(2, 7))
+    with pytest.raises(AttrReIDError, match='modality'): net(x, 'thermal')
+    with pytest.raises(AttrReIDError, match='feats/pids'): weighted_regularized_triplet_loss(torch.randn(2, 4), torch.tensor([0, 1, 1]))
+    out = net.train()(torch.randn(4, 3, 48, 24), torch.tensor([0, 1, 0, 1]), torch.zeros(4, 8))
+    with pytest.raises(AttrReIDError, match='targets'): attribute_bce(out.attr_logits, torch.zeros(4, 3))
+    with pytest.raises(AttrReIDError, match='out'): PAENetLoss()(tuple(out), torch.tensor([0, 0, 1, 1]), torch.tensor([0, 1, 0, 1]), torch.zeros(4, 8))
