@@ -31,8 +31,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_schedule', 'plot_lr_schedule', 'backbone_splitter', 'ResumeCheckpoint', 'resume_training',
-           'reid_learner', 'StopAfterEpoch', 'init_distributed', 'DDPTrainer', 'run_experiments', 'bare_loop_epoch',
-           'learner_overhead', 'save_results', 'load_results']
+           'float_outputs', 'ReIDMixedPrecision', 'reid_learner', 'StopAfterEpoch', 'init_distributed', 'DDPTrainer',
+           'run_experiments', 'bare_loop_epoch', 'learner_overhead', 'save_results', 'load_results']
 
 # %% ../nbs/09_learner.ipynb #6e2d56fb
 @dataclass
@@ -159,6 +159,19 @@ def resume_training(learn:Learner, # A Learner built exactly as the interrupted 
     learn.fit(n_epoch, start_epoch=state['epoch'] + 1, **fit_kwargs)
     return learn
 
+# %% ../nbs/09_learner.ipynb #d1ecb5b4
+def float_outputs(x):
+    "Floating-point tensors in `x` (tensor, tuple, NamedTuple, list or dict, nested) cast to float32; the rest unchanged."
+    if isinstance(x, torch.Tensor): return x.float() if torch.is_floating_point(x) else x
+    if isinstance(x, tuple) and hasattr(x, '_fields'): return type(x)(*(float_outputs(o) for o in x))
+    if isinstance(x, (list, tuple)): return type(x)([float_outputs(o) for o in x])
+    if isinstance(x, dict): return {k: float_outputs(v) for k, v in x.items()}
+    return x
+
+class ReIDMixedPrecision(MixedPrecision):
+    "fastai's `MixedPrecision`, for models whose outputs are NamedTuples as well as tensors, tuples and dicts."
+    def after_pred(self): self.learn.pred = float_outputs(self.pred)
+
 # %% ../nbs/09_learner.ipynb #6a1bd0e0
 def reid_learner(dls:DataLoaders, # Training (and validation) data
                  model:nn.Module, # The network; a `backbone` attribute enables discriminative learning rates
@@ -176,7 +189,7 @@ def reid_learner(dls:DataLoaders, # Training (and validation) data
     lrs = np.array([config.lr * config.backbone_lr_mult, config.lr]) if n_groups == 2 else np.array([config.lr])
     all_cbs = [ParamScheduler({'lr': lr_schedule(config, lrs)}), TerminateOnNaNCallback(), *cbs]
     if config.grad_clip: all_cbs.append(GradientClip(config.grad_clip))
-    if use_amp(config.mixed_precision, device): all_cbs.append(MixedPrecision())
+    if use_amp(config.mixed_precision, device): all_cbs.append(ReIDMixedPrecision())
     if checkpoint: all_cbs.append(ResumeCheckpoint())
     if csv_log: all_cbs.append(CSVLogger(fname='history.csv'))
     opt_func = Adam if config.optimizer == 'adam' else partial(SGD, mom=config.momentum)

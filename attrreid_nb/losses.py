@@ -128,13 +128,16 @@ def arcface_logits(feats:torch.Tensor, # (B, D) features (normalised here)
     n = prototypes.shape[0]
     check_arg(bool(((targets >= 0) & (targets < n)).all()), 'targets', f"prototype indices in [0, {n})", targets.tolist()[:8])
     check_arg(scale > 0 and 0 <= margin < math.pi / 2, 'scale, margin', "scale > 0 and 0 <= margin < π/2", (scale, margin))
-    cos = (F.normalize(feats, dim=1) @ F.normalize(prototypes, dim=1).T).clamp(-1 + 1e-7, 1 - 1e-7)
-    cos_t = cos.gather(1, targets[:, None])
-    sin_t = (1 - cos_t.pow(2)).sqrt()
-    phi = cos_t * math.cos(margin) - sin_t * math.sin(margin)
-    if easy_margin: phi = torch.where(cos_t > 0, phi, cos_t)
-    else: phi = torch.where(cos_t > math.cos(math.pi - margin), phi, cos_t - margin * math.sin(margin))
-    return scale * cos.scatter(1, targets[:, None], phi)
+    # at least float32 even under mixed precision: θ near 0 needs cos θ to more digits than float16 has
+    dtype = torch.promote_types(torch.promote_types(feats.dtype, prototypes.dtype), torch.float32)
+    with torch.autocast(feats.device.type, enabled=False):
+        cos = (F.normalize(feats.to(dtype), dim=1) @ F.normalize(prototypes.to(dtype), dim=1).T).clamp(-1 + 1e-7, 1 - 1e-7)
+        cos_t = cos.gather(1, targets[:, None])
+        sin_t = (1 - cos_t.pow(2)).sqrt()
+        phi = cos_t * math.cos(margin) - sin_t * math.sin(margin)
+        if easy_margin: phi = torch.where(cos_t > 0, phi, cos_t)
+        else: phi = torch.where(cos_t > math.cos(math.pi - margin), phi, cos_t - margin * math.sin(margin))
+        return scale * cos.scatter(1, targets[:, None], phi)
 
 # %% ../nbs/08_losses.ipynb #9541dde0
 def arcface_loss(feats:torch.Tensor, # (B, D) features

@@ -217,7 +217,7 @@ class MultiViewNonLocal(nn.Module):
         phi_n = F.normalize(phi, dim=-1)
         S = theta @ phi_n.transpose(1, 2)
         eye = torch.eye(S.shape[-1], dtype=torch.bool, device=S.device)
-        alpha = S.masked_fill(eye, -1e6).softmax(-1)
+        alpha = S.masked_fill(eye, torch.finfo(S.dtype).min).softmax(-1)  # the most negative value of the dtype: float16 has no -1e6
         return alpha, phi_n if self.value_norm else phi
 
     def forward(self, x:torch.Tensor) -> torch.Tensor:
