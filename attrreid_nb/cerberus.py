@@ -372,19 +372,10 @@ class ExemptFromWeightDecay(Callback):
                 if id(p) in ids:
                     with torch.no_grad(): p.add_(self._saved[[id(q) for q in self._params].index(id(p))] * rate)
 
-class CerberusLog(Callback):
+class CerberusLog(LossComponentsLog):
     "Per epoch: mean of each loss term over the training batches and mean ‖p‖ per group; in `self.history`."
-    order = 60
-    def before_fit(self): self.history = []
-    def before_epoch(self): self._sums, self._n = {}, 0
-    def after_loss(self):
-        if not self.training: return
-        for k, v in self.learn.loss_func.components.items(): self._sums[k] = self._sums.get(k, 0.) + float(v)
-        self._n += 1
-    def after_epoch(self):
-        row = dict(epoch=self.epoch, **{f'L_{k}': v / max(self._n, 1) for k, v in self._sums.items()})
-        row |= {f'|p| {g}': float(self.learn.model.prototypes[g].detach().norm(dim=1).mean()) for g in CERBERUS_GROUPS}
-        self.history.append(row)
+    prefix = 'L_'
+    def epoch_terms(self): return {f'|p| {g}': float(self.learn.model.prototypes[g].detach().norm(dim=1).mean()) for g in CERBERUS_GROUPS}
 
 # %% ../nbs/12_cerberus.ipynb #7405be0e
 def cerberus_model(config:CerberusConfig, # Architecture settings

@@ -31,8 +31,9 @@ from .core import *
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_schedule', 'plot_lr_schedule', 'backbone_splitter', 'ResumeCheckpoint', 'resume_training',
-           'float_outputs', 'ReIDMixedPrecision', 'reid_learner', 'StopAfterEpoch', 'init_distributed', 'DDPTrainer',
-           'run_experiments', 'bare_loop_epoch', 'learner_overhead', 'save_results', 'load_results']
+           'LossComponentsLog', 'float_outputs', 'ReIDMixedPrecision', 'reid_learner', 'StopAfterEpoch',
+           'init_distributed', 'DDPTrainer', 'run_experiments', 'bare_loop_epoch', 'learner_overhead', 'save_results',
+           'load_results']
 
 # %% ../nbs/09_learner.ipynb #6e2d56fb
 @dataclass
@@ -158,6 +159,23 @@ def resume_training(learn:Learner, # A Learner built exactly as the interrupted 
     _set_rng_states(state['rng'], learn.dls.train)
     learn.fit(n_epoch, start_epoch=state['epoch'] + 1, **fit_kwargs)
     return learn
+
+# %% ../nbs/09_learner.ipynb #5f4f2339
+class LossComponentsLog(Callback):
+    "Per epoch: the mean of every term of `loss_func.components` over the training batches (and `batch_terms`), plus `epoch_terms`, in `history`."
+    order = 60
+    prefix = ''  # Put before each loss term's name in `history` (e.g. 'L_')
+    def batch_terms(self) -> dict: return {}  # More per-batch values to average (override)
+    def epoch_terms(self) -> dict: return {}  # Per-epoch values (override)
+    def before_fit(self): self.history = []
+    def before_epoch(self): self._sums, self._n = {}, 0
+    def after_loss(self):
+        if not self.training: return
+        terms = {f'{self.prefix}{k}': float(v) for k, v in self.learn.loss_func.components.items()} | self.batch_terms()
+        for k, v in terms.items(): self._sums[k] = self._sums.get(k, 0.) + v
+        self._n += 1
+    def after_epoch(self):
+        self.history.append(dict(epoch=self.epoch, **{k: v / max(self._n, 1) for k, v in self._sums.items()}, **self.epoch_terms()))
 
 # %% ../nbs/09_learner.ipynb #d1ecb5b4
 def float_outputs(x):

@@ -365,17 +365,9 @@ def mfhi_model(config:MFHIConfig, # Architecture settings
     return MFHI(bb, n_attributes, config.attention, config.top_d, config.attention_norm, config.detach_attention,
                 config.plm_hidden, n_ids if config.fc_head else 0, config.semantic_ids)
 
-class MFHILog(Callback):
+class MFHILog(LossComponentsLog):
     "Per epoch: mean of each loss term over the training batches and mean prototypes per episode; in `self.history`."
-    order = 60
-    def before_fit(self): self.history = []
-    def before_epoch(self): self._sums, self._n = {}, 0
-    def after_loss(self):
-        if not self.training: return
-        for k, v in self.learn.loss_func.components.items(): self._sums[k] = self._sums.get(k, 0.) + float(v)
-        self._sums['prototypes/episode'] = self._sums.get('prototypes/episode', 0.) + len(self.learn.pred['prototypes'])
-        self._n += 1
-    def after_epoch(self): self.history.append(dict(epoch=self.epoch, **{k: v / max(self._n, 1) for k, v in self._sums.items()}))
+    def batch_terms(self): return {'prototypes/episode': len(self.learn.pred['prototypes'])}
 
 def mfhi_learner(dls, # From `mfhi_dataloaders`: episodic batches (images, pids, attributes)
                  config:MFHIConfig, # All settings

@@ -454,16 +454,9 @@ class TwoStreamInputs(Callback):
         check_arg(len(self.yb) == 3, 'dls', "batches (images, pid, modality, attributes) (use `paenet_dataloaders`)", len(self.yb))
         self.learn.xb = (self.xb[0], self.yb[1], self.yb[2].float())
 
-class PAENetLog(Callback):
-    "Per epoch: the mean of each loss term over the training batches, in `self.history`."
-    order = 60
-    def before_fit(self): self.history = []
-    def before_epoch(self): self._sums, self._n = {}, 0
-    def after_loss(self):
-        if not self.training: return
-        for k, v in self.learn.loss_func.components.items(): self._sums[k] = self._sums.get(k, 0.) + v
-        self._n += 1
-    def after_epoch(self): self.history.append(dict(epoch=self.epoch, **{f'L_{k}': v / max(self._n, 1) for k, v in self._sums.items()}))
+class PAENetLog(LossComponentsLog):
+    "Per epoch: the mean of each loss term over the training batches, in `self.history` (as `L_<term>`)."
+    prefix = 'L_'
 
 def paenet_model(config:PAENetConfig, # Architecture settings
                  n_ids:int, # Training identities

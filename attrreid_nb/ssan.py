@@ -604,16 +604,8 @@ class AdaptiveMarginWarmup(Callback):
         lf = self.learn.loss_func
         lf.adaptive_now = lf.adaptive_margin and self.epoch >= self.epochs
 
-class SsanLog(Callback):
+class SsanLog(LossComponentsLog):
     "Per epoch: the mean of every loss term over the training batches (`self.history`)."
-    order = 60
-    def before_fit(self): self.history = []
-    def before_epoch(self): self._sums, self._n = {}, 0
-    def after_loss(self):
-        if not self.training: return
-        for k, v in self.learn.loss_func.components.items(): self._sums[k] = self._sums.get(k, 0.) + float(v)
-        self._n += 1
-    def after_epoch(self): self.history.append(dict(epoch=self.epoch, **{k: v / max(self._n, 1) for k, v in self._sums.items()}))
 
 def ssan_learner(dls:DataLoaders, # From `ssan_dataloaders` (has `vocab`)
                  config:SsanConfig, # All settings
