@@ -264,13 +264,15 @@ def run_benchmark(out:str|Path, # Folder for the SynthPeds data (re-used across 
 def leaderboard(results:pd.DataFrame, # From `run_benchmark` (or `load_results('benchmark')`)
                 tasks:Sequence[str]=TASKS, # Tasks to show, in order
                ) -> pd.DataFrame:
-    "Task × method rows, metrics as 'mean ± std' columns (blank where a method does not report a metric)."
+    "Task × method rows, metrics as 'mean ± std' columns (just the value for single runs; blank where a method does not report a metric)."
     check_arg({'method', 'task', 'metric', 'seed', 'value'} <= set(results.columns), 'results', 'columns method, task, metric, seed, value', list(results.columns))
     parts = []
     for task in tasks:
         sub = results[results.task == task]
         if sub.empty: continue
         table = ablation_table(sub.rename(columns=dict(method='row')))  # methods in first-run order
+        if sub.groupby(['method', 'metric']).seed.nunique().max() == 1:  # one run each: a '± 0.0' would claim a spread nobody measured
+            table = table.map(lambda s: s.split(' ± ')[0])
         table.index = pd.MultiIndex.from_product([[task], table.index], names=['task', 'method'])
         parts.append(table)
     return pd.concat(parts).fillna('') if parts else pd.DataFrame()
