@@ -4,7 +4,6 @@
 
 # %% ../nbs/20_benchmark.ipynb #83de09e7
 from __future__ import annotations
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence

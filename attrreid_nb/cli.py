@@ -8,20 +8,17 @@ import sys, platform, json, re, warnings
 # fastai's import triggers torch's deprecation notice for `torch.jit.script`; on a command line it would bury the
 # one-line error or result a user is looking for, and there is nothing the user can do about it
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
-from dataclasses import dataclass, replace, asdict, is_dataclass
 from pathlib import Path
-from typing import Callable
 import numpy as np
 import pandas as pd
 import torch
 from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
 from .core import *
-from .data.synth import SynthConfig, make_world, write_all, attribute_statistics, synthpeds_dataset, WRITERS
+from .data.synth import SynthConfig, make_world, attribute_statistics, synthpeds_dataset, WRITERS
 from .data.readers import read_dataset, READERS
 from .baseline import baseline_stage
-from .benchmark import (PAPERS, PaperCommand, BENCHMARK_METHODS, method_rows, leaderboard, cost_table,
-                                   _floats, _as_percent, RANKING_METRICS)
+from .benchmark import PAPERS, BENCHMARK_METHODS, method_rows, leaderboard, cost_table, _floats
 
 # %% auto #0
 __all__ = ['SYNTH_PRESETS', 'CHECKPOINT_FORMAT', 'REPRODUCE_STAGES', 'run_or_exit', 'synthesize', 'synth_cli', 'train_paper',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/19_search.ipynb #7144ccf5
 from __future__ import annotations
-import os, resource, time
+import resource
 import numpy as np
 import torch
 import torch.nn.functional as F

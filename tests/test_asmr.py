@@ -1,22 +1,15 @@
 """ASMR end to end: the `paper` preset itself (ResNet-50, 256×128) for one step of each stage and one evaluation,
 on a handful of SynthPeds GPU-preset images, on CPU."""
-import numpy as np
 import pytest
 import torch
 from attrreid_nb.core import AttrReIDError
-from attrreid_nb.data.synth import SynthConfig, make_world, write_market1501
-from attrreid_nb.data.readers import read_dataset
 from attrreid_nb.asmr import (AsmrConfig, asmr_data, asmr_dataloaders, asmr_learner, pretrain_learner,
                               evaluate_attribute_search, search_gallery, encode_images)
 
 
 @pytest.fixture(scope='module')
-def gpu_preset_data(tmp_path_factory):
-    cfg = SynthConfig.gpu(n_train_ids=4, n_val_ids=0, n_test_ids=3, n_categories=6, cameras_per_id=(3, 3),
-                          images_per_camera=(1, 1), n_junk=1, n_distractors=1)
-    root = tmp_path_factory.mktemp('asmr_gpu')
-    write_market1501(make_world(cfg, seed=0), root)
-    return asmr_data(read_dataset('market1501', root))
+def gpu_preset_data(gpu_preset_market):
+    return asmr_data(gpu_preset_market)
 
 
 def test_paper_preset_one_step_and_eval(gpu_preset_data):

@@ -7,21 +7,12 @@ from attrreid_nb.core import AttrReIDError
 from attrreid_nb.data.loaders import EpisodeCallback
 from attrreid_nb.data.synth import SynthConfig, make_world, write_market1501
 from attrreid_nb.data.readers import read_dataset
-from attrreid_nb.mfhi import MFHIConfig, mfhi_dataloaders, mfhi_learner, evaluate_mfhi, MFHILoss
+from attrreid_nb.mfhi import MFHIConfig, mfhi_dataloaders, mfhi_learner, evaluate_mfhi
 
 
-@pytest.fixture(scope='module')
-def gpu_preset_data(tmp_path_factory):
-    cfg = SynthConfig.gpu(n_train_ids=4, n_val_ids=0, n_test_ids=3, n_categories=6, cameras_per_id=(3, 3),
-                          images_per_camera=(1, 1), n_junk=1, n_distractors=1)
-    root = tmp_path_factory.mktemp('mfhi_gpu')
-    write_market1501(make_world(cfg, seed=0), root)
-    return read_dataset('market1501', root)
-
-
-def test_paper_preset_one_step_and_eval(gpu_preset_data):
+def test_paper_preset_one_step_and_eval(gpu_preset_market):
     torch.set_num_threads(2)
-    ds = gpu_preset_data
+    ds = gpu_preset_market
     cfg = MFHIConfig.paper(pretrained=False, n_way=2, k_shot=2).with_train(epochs=1, device='cpu')
     assert (cfg.arch, tuple(cfg.size), cfg.top_d, cfg.plm_hidden, cfg.scale, cfg.margin) == ('resnet50', (256, 128), 8, 1024, 64., .2)
     assert (cfg.train.lr, cfg.train.weight_decay, cfg.train.optimizer) == (5e-5, 5e-4, 'adam')
@@ -46,9 +37,9 @@ def test_paper_preset_one_step_and_eval(gpu_preset_data):
     assert all(0 <= v <= 100 for v in res.values())
 
 
-def test_loss_sees_only_the_episode(gpu_preset_data):
+def test_loss_sees_only_the_episode(gpu_preset_market):
     "A batch whose identities are not the episode's classes is refused, not silently mis-targeted."
-    ds = gpu_preset_data
+    ds = gpu_preset_market
     cfg = MFHIConfig.fast(arch='small', size=(64, 32))
     learn = mfhi_learner(mfhi_dataloaders(ds.train, cfg, device='cpu'), cfg)
     x, pids, attrs = learn.dls.train.one_batch()
