@@ -4,16 +4,19 @@
 
 # %% ../nbs/00_core.ipynb #e3ab350a
 from __future__ import annotations
-import os, random, time, math
+import os, random, time, math, json, tempfile, contextlib, functools, enum, sys, types
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['MODALITIES', 'SPLITS', 'AttrReIDError', 'check_arg', 'set_seed', 'seed_worker', 'default_device', 'use_amp',
-           'data_root', 'mean_std', 'fmt_mean_std', 'count_parameters', 'Timer', 'ReIDRecord']
+__all__ = ['MAX_SEED', 'PLAIN_ALLOWED', 'PLAIN_CLASSES', 'MODALITIES', 'SPLITS', 'AttrReIDError', 'check_arg', 'check_seed',
+           'set_seed', 'seed_worker', 'default_device', 'use_amp', 'data_root', 'mean_std', 'fmt_mean_std',
+           'count_parameters', 'Timer', 'atomic_write', 'write_json', 'to_plain', 'from_plain', 'save_checkpoint_file',
+           'load_checkpoint_file', 'ReIDRecord']
 
 # %% ../nbs/00_core.ipynb #b6c13f25
 class AttrReIDError(ValueError):
@@ -28,13 +31,23 @@ def check_arg(ok:bool, # The condition that must hold
     "Raise `AttrReIDError` naming argument `name` and what was `expected` unless `ok`."
     if not ok: raise AttrReIDError(f"argument `{name}`: expected {expected}, got {got!r}")
 
+# %% ../nbs/00_core.ipynb #1f6f4fca
+MAX_SEED = 2**63 - 1  # torch's generators take a signed 64-bit seed
+
+def check_seed(seed, # A seed as the user gave it
+               name:str='seed', # The argument's name, for the message
+              ) -> int:
+    "`seed` as an `int` in `0..MAX_SEED`, else an `AttrReIDError` naming `name`."
+    ok = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and 0 <= int(seed) <= MAX_SEED
+    check_arg(ok, name, f'an integer in 0..2**63-1', seed)
+    return int(seed)
+
 # %% ../nbs/00_core.ipynb #7193ad60
 def set_seed(seed:int=42, # The seed for python, numpy and torch (CPU and every GPU)
              deterministic:bool=False, # Also ask cuDNN/torch for deterministic kernels (slower on GPU)
             ) -> torch.Generator:
     "Seed every generator; return a `torch.Generator` seeded with `seed` for DataLoaders and samplers."
-    check_arg(isinstance(seed, (int, np.integer)) and seed >= 0, 'seed', 'a non-negative integer', seed)
-    seed = int(seed)
+    seed = check_seed(seed)
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
     if deterministic:
@@ -110,6 +123,171 @@ class Timer:
     "Context manager measuring wall-clock seconds in `.seconds`."
     def __enter__(self): self.start = time.perf_counter(); return self
     def __exit__(self, *exc): self.seconds = time.perf_counter() - self.start
+
+# %% ../nbs/00_core.ipynb #f98a5746
+def _umask() -> int:
+    mask = os.umask(0); os.umask(mask)
+    return mask
+
+def atomic_write(path:str|os.PathLike, # The file to (re)write
+                 data:str|bytes|None=None, # The new content; or None and `write` instead
+                 write:Callable|None=None, # `write(f)` fills the open binary file `f` (e.g. `lambda f: torch.save(obj, f)`)
+                ) -> Path:
+    "Write `data` (or call `write`) into a temporary file next to `path`, then rename it over `path`."
+    path = Path(path)
+    check_arg((data is None) != (write is None), 'data', 'either `data` or `write`', (type(data).__name__, write))
+    try: fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
+    except OSError as e: raise AttrReIDError(f"{path}: cannot write into its folder ({e.strerror or e})") from None
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            if write is not None: write(f)
+            else: f.write(data.encode() if isinstance(data, str) else data)
+            f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError): os.unlink(tmp)
+        if isinstance(e, OSError): raise AttrReIDError(f"{path}: write failed, the previous file is unchanged ({e.strerror or e})") from None
+        raise
+    return path
+
+def write_json(path:str|os.PathLike, # The .json file
+               obj, # JSON-serialisable data (other values go through `str`)
+              ) -> Path:
+    "`atomic_write` of `obj` as indented JSON."
+    return atomic_write(path, json.dumps(obj, indent=2, default=str) + '\n')
+
+# %% ../nbs/00_core.ipynb #931008e7
+PLAIN_ALLOWED = ('attrreid_nb.', 'torch.nn.', 'torchvision.', 'timm.')  # Module prefixes `from_plain` may rebuild classes from
+PLAIN_CLASSES = ('fastcore.foundation.L',)  # Single classes allowed besides (fastai's optimiser state holds `L`s)
+_T = '__plain__'
+
+def _qualpath(x) -> str: return f"{x.__module__}.{x.__qualname__}"
+
+def _allowed(modname:str|None) -> bool:
+    return bool(modname) and any(modname.startswith(p) or modname == p[:-1] for p in PLAIN_ALLOWED)
+
+def _resolve(path:str, where:str=''):
+    "The class or function at import path `path`, if its module is allowed and already imported."
+    parts = path.split('.')
+    for i in range(len(parts) - 1, 0, -1):
+        mod = '.'.join(parts[:i])
+        if mod in sys.modules:
+            if not (_allowed(mod) or path in PLAIN_CLASSES): break
+            obj = sys.modules[mod]
+            try:
+                for p in parts[i:]:
+                    obj = getattr(obj, p)
+                    if isinstance(obj, types.ModuleType): raise AttributeError(p)  # never walk from one module into another
+            except AttributeError: break
+            if (isinstance(obj, type) or callable(obj)) and (_allowed(getattr(obj, '__module__', None)) or path in PLAIN_CLASSES): return obj
+            break
+    raise AttrReIDError(f"{where}refused to rebuild {path!r}: only classes of {', '.join(p.rstrip('.') for p in PLAIN_ALLOWED)} are loaded")
+
+def to_plain(obj, _memo=None):
+    "`obj` as dicts, lists, strings, numbers and tensors (see `from_plain`); raises for what cannot be written so."
+    memo = {} if _memo is None else _memo
+    rec = lambda x: to_plain(x, memo)
+    if obj is None or type(obj) in (bool, int, float, str): return obj
+    if isinstance(obj, np.generic): return {_T: 'npscalar', 'value': to_plain(np.asarray(obj))}
+    if isinstance(obj, torch.nn.Parameter): return {_T: 'param', 'data': obj.detach().cpu(), 'grad': obj.requires_grad}
+    if isinstance(obj, torch.Tensor): return obj.detach().cpu()
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind in 'biufc': return {_T: 'ndarray', 'dtype': obj.dtype.str, 'shape': list(obj.shape),
+                                              'bytes': torch.from_numpy(np.frombuffer(np.ascontiguousarray(obj).tobytes(), np.uint8).copy())}
+        return {_T: 'ndarray_obj', 'dtype': obj.dtype.str, 'shape': list(obj.shape), 'items': [rec(x) for x in obj.ravel().tolist()]}
+    if isinstance(obj, np.dtype): return {_T: 'npdtype', 'str': obj.str}
+    if isinstance(obj, torch.dtype): return {_T: 'dtype', 'name': str(obj).removeprefix('torch.')}
+    if isinstance(obj, torch.device): return {_T: 'device', 'name': str(obj)}
+    if isinstance(obj, bytes): return {_T: 'bytes', 'data': torch.tensor(list(obj), dtype=torch.uint8)}
+    if isinstance(obj, enum.Enum): return {_T: 'enum', 'cls': _qualpath(type(obj)), 'name': obj.name}
+    if isinstance(obj, type): return {_T: 'class', 'path': _qualpath(obj)}
+    if isinstance(obj, functools.partial): return {_T: 'partial', 'func': rec(obj.func), 'args': rec(list(obj.args)), 'kw': rec(dict(obj.keywords))}
+    if type(obj) in (list, tuple, set, frozenset):
+        items = [rec(x) for x in obj]
+        return items if type(obj) is list else {_T: type(obj).__name__, 'items': items}
+    if type(obj) in (dict, OrderedDict):
+        return {_T: type(obj).__name__, 'items': [[rec(k), rec(v)] for k, v in obj.items()]}
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
+        path = f"{getattr(obj, '__module__', None) or 'torch'}.{getattr(obj, '__qualname__', obj.__name__)}"
+        if '<' in path: raise AttrReIDError(f"cannot write {path} into a checkpoint: lambdas and local functions are not plain data")
+        return {_T: 'func', 'path': path}
+    if id(obj) in memo: return {_T: 'ref', 'id': memo[id(obj)][0]}
+    memo[id(obj)] = (len(memo), obj)  # keep `obj` alive so its id is not reused
+    if isinstance(obj, tuple) and hasattr(obj, '_fields'):
+        return {_T: 'namedtuple', 'cls': _qualpath(type(obj)), 'id': memo[id(obj)][0], 'items': [rec(x) for x in obj]}
+    state = getattr(obj, '__dict__', None)
+    if state is None: raise AttrReIDError(f"cannot write a {type(obj).__name__} into a checkpoint (no __dict__)")
+    return {_T: 'obj', 'cls': _qualpath(type(obj)), 'id': memo[id(obj)][0], 'state': rec(dict(state))}
+
+def from_plain(data, where:str='', _memo=None):
+    "Rebuild what `to_plain` wrote; classes and functions only from `PLAIN_ALLOWED` modules, else `AttrReIDError`."
+    memo = {} if _memo is None else _memo
+    rec = lambda x: from_plain(x, where, memo)
+    if isinstance(data, list): return [rec(x) for x in data]
+    if not isinstance(data, dict) or _T not in data: return data
+    kind = data[_T]
+    if kind == 'param': return torch.nn.Parameter(data['data'], requires_grad=bool(data['grad']))
+    if kind == 'npscalar': return rec(data['value'])[()]
+    if kind == 'ndarray': return np.frombuffer(data['bytes'].numpy().tobytes(), np.dtype(data['dtype'])).reshape(data['shape']).copy()
+    if kind == 'ndarray_obj':
+        arr = np.empty(len(data['items']), dtype=np.dtype(data['dtype']))
+        arr[:] = [rec(x) for x in data['items']]
+        return arr.reshape(data['shape'])
+    if kind == 'npdtype': return np.dtype(data['str'])
+    if kind == 'dtype':
+        dt = getattr(torch, data['name'], None)
+        if not isinstance(dt, torch.dtype): raise AttrReIDError(f"{where}unknown tensor dtype {data['name']!r}")
+        return dt
+    if kind == 'device': return torch.device(data['name'])
+    if kind == 'bytes': return bytes(data['data'].tolist())
+    if kind in ('tuple', 'set', 'frozenset'): return dict(tuple=tuple, set=set, frozenset=frozenset)[kind](rec(x) for x in data['items'])
+    if kind in ('dict', 'OrderedDict'): return (dict if kind == 'dict' else OrderedDict)((rec(k), rec(v)) for k, v in data['items'])
+    if kind in ('class', 'func'): return _resolve(data['path'], where)
+    if kind == 'enum':
+        cls = _resolve(data['cls'], where)
+        if not (isinstance(cls, type) and issubclass(cls, enum.Enum)): raise AttrReIDError(f"{where}refused to rebuild {data['cls']!r}: not an Enum")
+        return cls[data['name']]
+    if kind == 'partial': return functools.partial(rec(data['func']), *rec(data['args']), **rec(data['kw']))
+    if kind == 'ref':
+        if data['id'] not in memo: raise AttrReIDError(f"{where}malformed checkpoint (reference to object {data['id']} before it is defined)")
+        return memo[data['id']]
+    if kind in ('obj', 'namedtuple'):
+        cls = _resolve(data['cls'], where)
+        if not isinstance(cls, type): raise AttrReIDError(f"{where}refused to rebuild {data['cls']!r}: not a class")
+        if kind == 'namedtuple':
+            if not issubclass(cls, tuple): raise AttrReIDError(f"{where}refused to rebuild {data['cls']!r}: not a named tuple")
+            memo[data['id']] = obj = cls(*rec(data['items']))
+            return obj
+        memo[data['id']] = obj = cls.__new__(cls)
+        state = rec(data['state'])
+        if not isinstance(state, dict): raise AttrReIDError(f"{where}malformed checkpoint (state of {data['cls']} is not a dict)")
+        if isinstance(obj, torch.nn.Module): obj.__setstate__(state)
+        else: obj.__dict__.update(state)
+        return obj
+    raise AttrReIDError(f"{where}malformed checkpoint (unknown entry kind {kind!r})")
+
+# %% ../nbs/00_core.ipynb #5c117dfd
+def save_checkpoint_file(obj, # Anything `to_plain` can write: modules, configs, tensors, RNG states
+                         path:str|os.PathLike, # The file to (re)write
+                        ) -> Path:
+    "Write `obj` as tensors and plain data, atomically; read it back with `load_checkpoint_file`."
+    plain = to_plain(obj)
+    return atomic_write(path, write=lambda f: torch.save(plain, f))
+
+def load_checkpoint_file(path:str|os.PathLike, # A file written by `save_checkpoint_file`
+                        ):
+    "Read `path` with `torch.load(weights_only=True)` and rebuild it with `from_plain`; a foreign or crafted file is an `AttrReIDError`."
+    path = Path(path)
+    if not path.is_file(): raise AttrReIDError(f"{path}: checkpoint not found")
+    try: data = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if 'weights_only' in str(e) or 'Unsupported global' in str(e) or 'Weights only load failed' in str(e):
+            raise AttrReIDError(f"{path}: refused to load: the file holds Python objects beyond tensors and plain data, "
+                                f"and loading it could run code (only checkpoints written by attrreid_nb load)") from None
+        raise AttrReIDError(f"{path}: not a readable checkpoint ({type(e).__name__}: {first})") from None
+    return from_plain(data, f"{path}: ")
 
 # %% ../nbs/00_core.ipynb #62bbee40
 MODALITIES = ('rgb', 'ir')

@@ -5,6 +5,8 @@
 # %% ../nbs/09_learner.ipynb #81a3fced
 from __future__ import annotations
 import copy, json, pickle, random
+from contextlib import contextmanager
+from types import SimpleNamespace
 from functools import partial
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
@@ -15,7 +17,7 @@ import torch
 from torch import nn
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders
-from fastai.callback.core import Callback, CancelFitException
+from fastai.callback.core import Callback, CancelFitException, CancelEpochException
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientClip
 from fastai.callback.tracker import SaveModelCallback, TerminateOnNaNCallback
@@ -31,9 +33,9 @@ from .core import *
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_schedule', 'plot_lr_schedule', 'backbone_splitter', 'ResumeCheckpoint', 'resume_training',
-           'LossComponentsLog', 'float_outputs', 'ReIDMixedPrecision', 'reid_learner', 'StopAfterEpoch',
-           'init_distributed', 'DDPTrainer', 'run_experiments', 'bare_loop_epoch', 'learner_overhead', 'save_results',
-           'load_results']
+           'checkpoint_run', 'LossComponentsLog', 'float_outputs', 'ReIDMixedPrecision', 'reid_learner',
+           'StopAfterEpoch', 'init_distributed', 'DDPTrainer', 'run_experiments', 'bare_loop_epoch', 'learner_overhead',
+           'save_results', 'load_results']
 
 # %% ../nbs/09_learner.ipynb #6e2d56fb
 @dataclass
@@ -128,21 +130,44 @@ def _set_rng_states(states:dict, dl):
 
 # %% ../nbs/09_learner.ipynb #a889b68d
 class ResumeCheckpoint(Callback):
-    "Save model, optimiser, epoch and all RNG states to `<learn.path>/<model_dir>/<fname>.ckpt` after every epoch."
-    order = 65  # after the recorder has logged the epoch
-    def __init__(self, fname:str='last'): self.fname = fname
+    "Save model, optimiser, epoch and all RNG states after every epoch's training phase; with `resume`, continue from them."
+    order = 65  # after the recorder
+    def __init__(self,
+                 fname:str='last', # File stem under `<learn.path>/<model_dir>/`
+                 path:str|Path|None=None, # An explicit checkpoint file instead
+                 resume:bool=False, # At the start of `fit`, load the file (if it exists) and skip the epochs it holds
+                ): self.fname, self.path, self.resume = fname, path, resume
 
     @property
-    def ckpt_path(self) -> Path: return Path(self.learn.path)/self.learn.model_dir/f'{self.fname}.ckpt'
+    def ckpt_path(self) -> Path:
+        return Path(self.path) if self.path is not None else Path(self.learn.path)/self.learn.model_dir/f'{self.fname}.ckpt'
 
-    def after_epoch(self):
+    def before_fit(self):
+        self.start, self._pending = 0, None
+        if not (self.resume and self.ckpt_path.is_file()): return
+        state = load_checkpoint_file(self.ckpt_path)
+        getattr(self.learn.model, 'module', self.learn.model).load_state_dict(state['model'])
+        self.learn.opt.load_state_dict(state['opt'])
+        self.start, self._pending = state['epoch'] + 1, state
+
+    def _restore_rng(self):
+        if self._pending is None: return
+        _set_rng_states(self._pending['rng'], self.learn.dls.train)
+        self.learn.train_iter, self._pending = self._pending.get('train_iter', self.learn.train_iter), None
+
+    def before_epoch(self):
+        if self.epoch < self.start: raise CancelEpochException()  # trained already: only the end-of-epoch callbacks run
+        self._restore_rng()
+
+    def after_fit(self): self._restore_rng()  # every epoch was in the checkpoint
+
+    def after_train(self):
         if rank_distrib() != 0: return  # one writer; every rank holds the same weights under DDP
         self.ckpt_path.parent.mkdir(parents=True, exist_ok=True)
         model = getattr(self.learn.model, 'module', self.learn.model)  # unwrap DistributedDataParallel
         state = dict(model=model.state_dict(), opt=self.learn.opt.state_dict(), epoch=self.learn.epoch,
-                     rng=_rng_states(self.learn.dls.train))
-        tmp = self.ckpt_path.with_suffix('.tmp')
-        torch.save(state, tmp); tmp.replace(self.ckpt_path)  # atomic: a crash mid-write keeps the previous checkpoint
+                     train_iter=self.learn.train_iter, rng=_rng_states(self.learn.dls.train))
+        save_checkpoint_file(state, self.ckpt_path)  # atomic: a crash mid-write keeps the previous checkpoint
 
 # %% ../nbs/09_learner.ipynb #9739f6b2
 def resume_training(learn:Learner, # A Learner built exactly as the interrupted one (same config)
@@ -152,13 +177,26 @@ def resume_training(learn:Learner, # A Learner built exactly as the interrupted 
     "Restore model, optimiser and RNG states from `ckpt_path` and train the remaining epochs."
     ckpt_path = Path(ckpt_path)
     if not ckpt_path.exists(): raise AttrReIDError(f"{ckpt_path}: checkpoint not found (expected a .ckpt file written by ResumeCheckpoint)")
-    state = torch.load(ckpt_path, map_location='cpu', weights_only=False)
+    state = load_checkpoint_file(ckpt_path)
     learn.model.load_state_dict(state['model'])
     if learn.opt is None: learn.create_opt()
     learn.opt.load_state_dict(state['opt'])
     _set_rng_states(state['rng'], learn.dls.train)
     learn.fit(n_epoch, start_epoch=state['epoch'] + 1, **fit_kwargs)
     return learn
+
+# %% ../nbs/09_learner.ipynb #39dd50fc
+_RUNS = []  # The active `checkpoint_run`s, innermost last
+
+@contextmanager
+def checkpoint_run(folder:str|Path, # Where the per-learner checkpoints go (`stage0.ckpt`, `stage1.ckpt`, …)
+                   resume:bool=False, # Continue from the checkpoints already in `folder`
+                  ):
+    "Inside, every `reid_learner` gets a `ResumeCheckpoint` writing `<folder>/stage<k>.ckpt` (k in creation order)."
+    run = SimpleNamespace(folder=Path(folder), resume=resume, n=0)
+    _RUNS.append(run)
+    try: yield run
+    finally: _RUNS.remove(run)
 
 # %% ../nbs/09_learner.ipynb #5f4f2339
 class LossComponentsLog(Callback):
@@ -209,6 +247,9 @@ def reid_learner(dls:DataLoaders, # Training (and validation) data
     if config.grad_clip: all_cbs.append(GradientClip(config.grad_clip))
     if use_amp(config.mixed_precision, device): all_cbs.append(ReIDMixedPrecision())
     if checkpoint: all_cbs.append(ResumeCheckpoint())
+    if _RUNS:
+        run = _RUNS[-1]
+        all_cbs.append(ResumeCheckpoint(path=run.folder/f'stage{run.n}.ckpt', resume=run.resume)); run.n += 1
     if csv_log: all_cbs.append(CSVLogger(fname='history.csv'))
     opt_func = Adam if config.optimizer == 'adam' else partial(SGD, mom=config.momentum)
     dls.to(device)
@@ -337,7 +378,7 @@ def save_results(results:pd.DataFrame, # Tidy results (`row, seed, metric, value
     check_arg(not missing, 'results', "a tidy DataFrame with columns row, seed, metric, value", sorted(missing))
     path = Path(folder)/f'{name}.csv'
     path.parent.mkdir(parents=True, exist_ok=True)
-    results.to_csv(path, index=False, float_format='%.6g')
+    atomic_write(path, results.to_csv(index=False, float_format='%.6g'))  # a failed write keeps the previous table
     return path
 
 # %% ../nbs/09_learner.ipynb #af4f1664
