@@ -4,7 +4,8 @@
 
 # %% ../../nbs/03_data.readers.ipynb #3500f53d
 from __future__ import annotations
-import json, os, pickle, random, re
+import json, os, pickle, random, re, warnings
+from pathlib import PurePosixPath, PureWindowsPath
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,11 +17,12 @@ from ..core import *
 from .attributes import MARKET1501, DUKEMTMC, PETA, PA100K, SYSU_PAENET, CELEBA
 
 # %% auto #0
-__all__ = ['DATASET_TITLES', 'LAYOUTS', 'MARKET_NAME', 'SYSU_RGB_CAMS', 'SYSU_IR_CAMS', 'SYSU_GALLERY_CAMS', 'REGDB_DIRECTIONS',
-           'PEDES_FIELDS', 'NO_PID', 'CELEBA_PARTITIONS', 'READERS', 'layout_error', 'SkipLog', 'ReIDDataset',
-           'require_dir', 'require_file', 'first_existing', 'relabel_pids', 'check_nonempty', 'check_query_in_gallery',
-           'find_unreadable_images', 'drop_unreadable', 'parse_market_name', 'read_market_folder', 'mat_strings',
-           'read_lin_attributes', 'attach_identity_attributes', 'read_market1501', 'read_dukemtmc',
+__all__ = ['DATASET_TITLES', 'LAYOUTS', 'MARKET_NAME', 'UNKNOWN', 'SYSU_RGB_CAMS', 'SYSU_IR_CAMS', 'SYSU_GALLERY_CAMS',
+           'REGDB_DIRECTIONS', 'PEDES_FIELDS', 'NO_PID', 'PICKLE_ALLOWED', 'CELEBA_PARTITIONS', 'READERS',
+           'layout_error', 'SkipLog', 'ReIDDataset', 'require_dir', 'require_file', 'first_existing', 'relabel_pids',
+           'check_nonempty', 'check_query_in_gallery', 'read_text_file', 'inside', 'image_file_problem',
+           'check_image_files', 'find_unreadable_images', 'drop_unreadable', 'parse_market_name', 'read_market_folder',
+           'mat_strings', 'read_lin_attributes', 'attach_identity_attributes', 'read_market1501', 'read_dukemtmc',
            'read_identity_attributes', 'read_id_list', 'scan_sysu_cameras', 'read_sysu_mm01', 'read_regdb_list',
            'check_label_folder_bijection', 'read_regdb', 'read_pedes_json', 'read_cuhk_pedes', 'read_icfg_pedes',
            'read_word_parts', 'load_pickle', 'read_peta', 'read_pa100k', 'read_attribute_list', 'read_two_columns',
@@ -160,18 +162,25 @@ class ReIDDataset:
     def __repr__(self): return self.summary()
 
 # %% ../../nbs/03_data.readers.ipynb #a442d993
+def _missing(kind:str, path) -> str:
+    "Why `path` is not a usable file/folder: missing, the other kind, or a broken link / link loop."
+    p = Path(path)
+    if p.is_symlink() and not p.exists(): return f"missing {kind} (a symbolic link that leads nowhere: broken, or a loop)"
+    if p.exists(): return f"expected a {kind}, found a {'folder' if p.is_dir() else 'file'}"
+    return f"missing {kind}"
+
 def require_dir(dataset:str, # Registry key, for the error message
                 path:Path, # A folder that must exist
                ) -> Path:
     "Return `path`, or raise a layout error if it is not a folder."
-    if not Path(path).is_dir(): raise layout_error(dataset, 'missing folder', path)
+    if not Path(path).is_dir(): raise layout_error(dataset, _missing('folder', path), path)
     return Path(path)
 
 def require_file(dataset:str, # Registry key, for the error message
                  path:Path, # A file that must exist
                 ) -> Path:
     "Return `path`, or raise a layout error if it is not a file."
-    if not Path(path).is_file(): raise layout_error(dataset, 'missing file', path)
+    if not Path(path).is_file(): raise layout_error(dataset, _missing('file', path), path)
     return Path(path)
 
 def first_existing(candidates:Sequence[Path], # Places the same file may live, in order of preference
@@ -209,6 +218,60 @@ def check_query_in_gallery(dataset:str, # Registry key, for the error message
         raise layout_error(dataset, f"{len(missing)} query id(s) have no gallery image, e.g. {missing[:5]}; "
                            "every query needs its id in the gallery", source)
     return n_missing
+
+# %% ../../nbs/03_data.readers.ipynb #ae7f9990
+def read_text_file(dataset:str, # Registry key, for the error message
+                   path:str|os.PathLike, # An annotation file that must be UTF-8 text
+                  ) -> str:
+    "The text of `path`; a layout error naming the file (and the offending byte) if it cannot be read as UTF-8."
+    try: data = Path(path).read_bytes()
+    except OSError as e: raise layout_error(dataset, f"cannot read the file ({e.strerror or type(e).__name__})", path) from None
+    try: return data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        raise layout_error(dataset, f"not UTF-8 text: byte 0x{data[e.start]:02x} on line {line} (offset {e.start}); "
+                           "save the file as UTF-8", path) from None
+
+def inside(dataset:str, # Registry key, for the error message
+           base:Path, # The folder the annotation's paths are relative to
+           rel, # A relative path as the annotation writes it
+           source:str|os.PathLike, # The annotation file, for the message
+           what:str='image path', # What `rel` is, for the message
+          ) -> Path:
+    "`base/rel`, refusing paths that are not strings, absolute, or climb out of `base` with '..'."
+    if not isinstance(rel, str) or not rel.strip():
+        raise layout_error(dataset, f"{what} {rel!r}: expected a relative file path", source)
+    if (PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).is_absolute() or PureWindowsPath(rel).drive
+        or '..' in PurePosixPath(rel.replace('\\', '/')).parts):
+        raise layout_error(dataset, f"{what} {rel!r} leaves the dataset folder (absolute paths and '..' are refused)", source)
+    return Path(base)/rel
+
+# %% ../../nbs/03_data.readers.ipynb #fa06e032
+def image_file_problem(path:str|os.PathLike, # An image file
+                      ) -> str|None:
+    "None if the header opens and the file is not cut short (JPEG EOI, PNG IEND, BMP size), else the reason."
+    try:
+        with Image.open(path) as im: fmt = im.format
+        size = os.path.getsize(path)
+        with open(path, 'rb') as f:
+            head = f.read(6); f.seek(max(0, size - 16)); tail = f.read()
+    except Exception as e: return f"{type(e).__name__}: {' '.join(str(e).split()) or 'cannot open'}"
+    if fmt == 'JPEG' and b'\xff\xd9' not in tail: return 'truncated JPEG (no end-of-image marker)'
+    if fmt == 'PNG' and b'IEND' not in tail: return 'truncated PNG (no IEND chunk)'
+    if fmt == 'BMP' and len(head) == 6 and int.from_bytes(head[2:6], 'little') > size:
+        return f"truncated BMP ({size} of {int.from_bytes(head[2:6], 'little')} bytes)"
+    return None
+
+def check_image_files(ds:ReIDDataset, # A dataset just read
+                      splits:Sequence[str]|None=None, # The splits to check (default: all)
+                     ) -> int:
+    "Check the header and end of every image of `splits`; raise a layout error naming the bad files, else return how many were checked."
+    paths = sorted({r.path for s in (splits or SPLITS) for r in getattr(ds, s)})
+    bad = [(p, why) for p in paths if (why := image_file_problem(p)) is not None]
+    if bad:
+        shown = '; '.join(f"{p}: {why}" for p, why in bad[:5])
+        raise layout_error(ds.name, f"{len(bad)} of {len(paths)} image(s) cannot be read: {shown}" + (' …' if len(bad) > 5 else ''))
+    return len(paths)
 
 # %% ../../nbs/03_data.readers.ipynb #78115846
 def find_unreadable_images(paths:Iterable[str|os.PathLike], # Image files to open
@@ -263,7 +326,12 @@ def read_market_folder(dataset:str, # Registry key, for messages
     records = []
     with os.scandir(require_dir(dataset, folder)) as it: entries = sorted(it, key=lambda e: e.name)
     for e in entries:  # `scandir` knows file types without a `stat` per file
-        if not e.name.endswith('.jpg') or not e.is_file():
+        try: is_file = e.is_file()
+        except OSError: is_file = None  # a link loop or an unreadable entry
+        if is_file is None or (e.is_symlink() and not os.path.exists(e.path)):
+            if strict: raise layout_error(dataset, "a symbolic link that leads nowhere (broken, or a loop)", e.path)
+            skipped.add('broken link or link loop', e.path); continue
+        if not e.name.endswith('.jpg') or not is_file:
             skipped.add('not a .jpg file', e.path); continue
         parsed = parse_market_name(e.name, num_cams)
         if parsed is None:
@@ -282,16 +350,18 @@ def mat_strings(cell) -> list[str]:
     return [str(np.asarray(c).ravel()[0]).strip() if np.asarray(c).size else '' for c in arr.ravel()]
 
 # %% ../../nbs/03_data.readers.ipynb #76da711a
+UNKNOWN = -1  # An attribute value the annotation leaves unlabelled (Lin et al.'s code 0)
+
 def read_lin_attributes(path:Path, # market_attribute.mat or duke_attribute.mat
                         struct:str, # 'market_attribute' or 'duke_attribute'
                         schema, # The `AttributeSchema` (MARKET1501 or DUKEMTMC)
                         dataset:str='market1501', # Registry key, for messages
                        ) -> dict[str, dict[int, tuple[int, ...]]]:
-    "`{'train': {pid: vector}, 'test': {pid: vector}}`, vectors of 0-based value indices in `schema` order."
+    "`{'train': {pid: vector}, 'test': {pid: vector}, 'unknown': [(part, attribute, pid), …]}`; code 0 → `UNKNOWN`."
     try: mat = scipy.io.loadmat(str(path))
     except Exception as e: raise layout_error(dataset, f"cannot read the MATLAB file ({type(e).__name__}: {e})", path)
     if struct not in mat: raise layout_error(dataset, f"no struct `{struct}` (found {sorted(k for k in mat if not k.startswith('__'))})", path)
-    top, tables = np.asarray(mat[struct]).ravel()[0], {}
+    top, tables = np.asarray(mat[struct]).ravel()[0], {'unknown': []}
     for part in ('train', 'test'):
         if top.dtype.names is None or part not in top.dtype.names:
             raise layout_error(dataset, f"`{struct}` has no sub-struct `{part}`", path)
@@ -312,10 +382,12 @@ def read_lin_attributes(path:Path, # market_attribute.mat or duke_attribute.mat
             if len(codes) != len(pids):
                 raise layout_error(dataset, f"attribute count mismatch: `{struct}.{part}.{a.name}` has {len(codes)} "
                                    f"values for {len(pids)} ids in image_index", path)
-            if len(codes) and (codes.min() < 1 or codes.max() > len(a.values) or np.any(codes != np.round(codes))):
+            zero = codes == 0  # unlabelled (the published duke_attribute.mat: train.top of ids 0370 and 0679)
+            if len(codes) and (codes[~zero].min(initial=1) < 1 or codes.max() > len(a.values) or np.any(codes != np.round(codes))):
                 raise layout_error(dataset, f"`{struct}.{part}.{a.name}` holds codes outside 1..{len(a.values)} "
-                                   f"(values {a.values})", path)
-            columns.append(codes.astype(int) - 1)
+                                   f"(values {a.values}; 0 = unlabelled)", path)
+            tables['unknown'] += [(part, a.name, pids[i]) for i in np.flatnonzero(zero)]
+            columns.append(np.where(zero, UNKNOWN + 1, codes).astype(int) - 1)
         matrix = np.stack(columns, 1) if columns else np.zeros((len(pids), 0), int)
         tables[part] = {p: tuple(int(v) for v in row) for p, row in zip(pids, matrix)}
     return tables
@@ -351,6 +423,12 @@ def _read_market_like(dataset, folder_name, num_cams, attr_file, attr_struct, sc
     if attributes is True: require_file(dataset, mat)
     if attributes is not False and mat.is_file():
         tables = read_lin_attributes(mat, attr_struct, schema, dataset)
+        if tables['unknown']:
+            shown = ', '.join(f"{part}.{name} of id {pid:04d}" for part, name, pid in tables['unknown'][:6])
+            msg = (f"{len(tables['unknown'])} attribute value(s) coded 0 (unlabelled) in {mat.name} are unknown "
+                   f"({UNKNOWN}, left out of attribute losses and metrics): {shown}")
+            ds.notes.append(msg); warnings.warn(f"{DATASET_TITLES[dataset]}: {msg}", stacklevel=3)
+        ds.meta['unknown_attribute_values'] = len(tables['unknown'])
         ds.train = attach_identity_attributes(dataset, ds.train, tables['train'], mat)
         ds.query = attach_identity_attributes(dataset, ds.query, tables['test'], mat, unlabelled_ids=[0])
         ds.gallery = attach_identity_attributes(dataset, ds.gallery, tables['test'], mat, unlabelled_ids=[0])
@@ -386,7 +464,7 @@ def read_identity_attributes(path:Path, # An attributes.json file
                              dataset:str='sysu_mm01', # Registry key, for messages
                             ) -> dict[int, tuple[int, ...]]:
     "`{pid: vector}` from an `attributes.json`, vectors of 0-based value indices in `schema` order."
-    try: data = json.loads(Path(path).read_text())
+    try: data = json.loads(read_text_file(dataset, path))
     except json.JSONDecodeError as e: raise layout_error(dataset, f"invalid JSON ({e})", path)
     for key in ('attribute_names', 'labels'):
         if not isinstance(data, dict) or key not in data: raise layout_error(dataset, f"JSON has no field `{key}`", path)
@@ -399,6 +477,7 @@ def read_identity_attributes(path:Path, # An attributes.json file
     for key, labels in data['labels'].items():
         try: pid = int(key)
         except ValueError: raise layout_error(dataset, f"labels key {key!r} is not an integer id", path)
+        if pid in table: raise layout_error(dataset, f"labels key {key!r} repeats id {pid}", path)
         if not isinstance(labels, list) or len(labels) != len(names):
             raise layout_error(dataset, f"attribute count mismatch: id {key} has {len(labels) if isinstance(labels, list) else labels!r} "
                                f"labels, expected {len(names)}", path)
@@ -415,10 +494,12 @@ def read_id_list(path:Path, # exp/train_id.txt, val_id.txt or test_id.txt
                  dataset:str='sysu_mm01', # Registry key, for messages
                 ) -> list[int]:
     "The ids of a SYSU-MM01 split file: one line of comma-separated integers."
-    text = require_file(dataset, path).read_text().strip()
+    text = read_text_file(dataset, require_file(dataset, path)).strip()
     try: ids = [int(t) for t in text.split(',') if t.strip()]
     except ValueError: raise layout_error(dataset, "expected one line of comma-separated integer ids", path)
     if not ids: raise layout_error(dataset, "the id list is empty", path)
+    twice = sorted(p for p, n in Counter(ids).items() if n > 1)
+    if twice: raise layout_error(dataset, f"id(s) {twice[:5]} are listed more than once", path)
     return ids
 
 # %% ../../nbs/03_data.readers.ipynb #d24cc019
@@ -454,7 +535,7 @@ def read_sysu_mm01(root:str|os.PathLike|None=None, # Data root holding SYSU-MM01
                   ) -> ReIDDataset:
     "SYSU-MM01 with AGW's protocol: IR queries, a single-shot RGB gallery drawn per `trial`, train on train+val ids."
     check_arg(mode in SYSU_GALLERY_CAMS, 'mode', "'all' or 'indoor'", mode)
-    check_arg(isinstance(trial, (int, np.integer)) and trial >= 0, 'trial', 'a non-negative integer', trial)
+    trial = check_seed(trial, 'trial')
     base = require_dir('sysu_mm01', data_root(root)/'SYSU-MM01')
     if not (base/'cam1').is_dir() and (base/'ori_data').is_dir(): base = base/'ori_data'
     ds = ReIDDataset('sysu_mm01', base, meta=dict(mode=mode, trial=int(trial), merge_val=merge_val))
@@ -511,10 +592,14 @@ def read_regdb_list(base:Path, # The RegDB folder
     "Records of one RegDB split file: `pid` = the line's label, `orig_pid` = the identity folder."
     path = require_file('regdb', base/'idx'/name)
     folder = 'Visible' if '_visible_' in name else 'Thermal'
-    records = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
+    records, first_line = [], {}
+    for n, line in enumerate(read_text_file('regdb', path).splitlines(), 1):
         if not line.strip(): continue
         parts = line.split()
+        if parts[0] in first_line:
+            if strict: raise layout_error('regdb', f"line {n}: {parts[0]} is listed twice (first on line {first_line[parts[0]]})", path)
+            skipped.add('duplicate line in split file', f"{path}:{n}"); continue
+        first_line[parts[0]] = n
         m = re.fullmatch(rf'{folder}/(\d+)/[^/]+\.bmp', parts[0]) if len(parts) == 2 else None
         problem = None
         if m is None or not re.fullmatch(r'-?\d+', parts[1]):
@@ -584,7 +669,7 @@ def read_pedes_json(dataset:str, # 'cuhk_pedes' or 'icfg_pedes'
                     strict:bool=True, # Raise on a missing image; else skip and count it
                    ) -> dict[str, list[ReIDRecord]]:
     "`{split: records}` from a CUHK-PEDES-format JSON; `pid` = the JSON id (relabelled later for train)."
-    try: entries = json.loads(Path(json_path).read_text())
+    try: entries = json.loads(read_text_file(dataset, json_path))
     except json.JSONDecodeError as e: raise layout_error(dataset, f"invalid JSON ({e})", json_path)
     if not isinstance(entries, list): raise layout_error(dataset, "expected a JSON list of image entries", json_path)
     out, imgs = defaultdict(list), base/'imgs'
@@ -599,7 +684,7 @@ def read_pedes_json(dataset:str, # 'cuhk_pedes' or 'icfg_pedes'
             raise layout_error(dataset, f"entry {i} ({e['file_path']}): `captions` must be a non-empty list of strings", json_path)
         try: pid = int(e['id'])
         except (TypeError, ValueError): raise layout_error(dataset, f"entry {i} ({e['file_path']}): `id` {e['id']!r} is not an integer", json_path)
-        path = imgs/e['file_path']
+        path = inside(dataset, imgs, e['file_path'], json_path, f"entry {i}: file_path")
         if not path.is_file():
             if strict: raise layout_error(dataset, f"entry {i}: image imgs/{e['file_path']} does not exist", json_path)
             skipped.add('image listed in the JSON but missing', path); continue
@@ -640,9 +725,9 @@ def read_word_parts(root:str|os.PathLike|None=None, # Data root holding CUHK-PED
     "`{image path: [(tokens, part per token) per caption]}` from reid_raw.json + SynthPeds' synth_word_parts.json."
     base = require_dir('cuhk_pedes', data_root(root)/'CUHK-PEDES')
     raw_path, parts_path = require_file('cuhk_pedes', base/'reid_raw.json'), require_file('cuhk_pedes', base/'synth_word_parts.json')
-    tokens = {e['file_path']: e.get('processed_tokens') for e in json.loads(raw_path.read_text())}
+    tokens = {e['file_path']: e.get('processed_tokens') for e in json.loads(read_text_file('cuhk_pedes', raw_path))}
     out = {}
-    for fp, per_caption in json.loads(parts_path.read_text()).items():
+    for fp, per_caption in json.loads(read_text_file('cuhk_pedes', parts_path)).items():
         toks = tokens.get(fp)
         if toks is None: raise layout_error('cuhk_pedes', f"{fp} has part labels but no processed_tokens in reid_raw.json", parts_path)
         if len(toks) != len(per_caption) or any(len(t) != len(p) for t, p in zip(toks, per_caption)):
@@ -659,15 +744,25 @@ class _PickledEasyDict(dict):
         try: return self[k]
         except KeyError: raise AttributeError(k) from None
 
-class _EasyDictUnpickler(pickle.Unpickler):
+PICKLE_ALLOWED = {  # (module, name) an annotation pickle may name: numpy arrays, dtypes, scalars and plain containers
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'), ('numpy', 'ndarray'),
+    ('numpy', 'dtype'), ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
+    ('collections', 'OrderedDict'), ('builtins', 'set'), ('builtins', 'frozenset'), ('builtins', 'slice'),
+    ('builtins', 'complex'), ('_codecs', 'encode'), ('copy_reg', '_reconstructor'), ('copyreg', '_reconstructor'),
+    ('builtins', 'object'), ('__builtin__', 'object')}
+
+class _AllowListUnpickler(pickle.Unpickler):
+    "Unpickle numpy arrays and plain containers only; `easydict.EasyDict` becomes a dict; any other global is refused."
     def find_class(self, module, name):
         if module == 'easydict' and name == 'EasyDict': return _PickledEasyDict
-        return super().find_class(module, name)
+        if (module, name) in PICKLE_ALLOWED or (module == 'numpy.dtypes' and name.endswith('DType')):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refused global {module}.{name}: only numpy arrays and plain containers are read")
 
-def load_pickle(path:Path, # A .pkl file, possibly holding EasyDict objects
+def load_pickle(path:Path, # A .pkl file of arrays, lists, dicts (possibly EasyDict objects)
                ):
-    "Unpickle `path`; `easydict.EasyDict` objects become dicts, so the `easydict` package is not needed."
-    with open(path, 'rb') as f: return _EasyDictUnpickler(f).load()
+    "Unpickle `path` through an allow-list (`PICKLE_ALLOWED`): nothing in the file can run code."
+    with open(path, 'rb') as f: return _AllowListUnpickler(f).load()
 
 # %% ../../nbs/03_data.readers.ipynb #84d5c9df
 def read_peta(root:str|os.PathLike|None=None, # Data root holding PETA/ (default `data_root()`)
@@ -682,7 +777,8 @@ def read_peta(root:str|os.PathLike|None=None, # Data root holding PETA/ (default
     base = require_dir('peta', data_root(root)/'PETA')
     img_dir, pkl_path = require_dir('peta', base/'images'), require_file('peta', base/pkl)
     try: info = load_pickle(pkl_path)
-    except Exception as e: raise layout_error('peta', f"cannot unpickle ({type(e).__name__}: {e})", pkl_path)
+    except Exception as e: raise layout_error('peta', f"cannot unpickle ({type(e).__name__}: {e})", pkl_path) from None
+    if not isinstance(info, dict): raise layout_error('peta', f"expected a dict, the pickle holds a {type(info).__name__}", pkl_path)
     for key in ('image_name', 'label', 'attr_name', 'partition'):
         if key not in info: raise layout_error('peta', f"the pickle has no field `{key}`", pkl_path)
     names, labels = list(info['attr_name']), np.array(info['label'])
@@ -703,10 +799,23 @@ def read_peta(root:str|os.PathLike|None=None, # Data root holding PETA/ (default
     for split, key in splits.items():
         if key not in info['partition']: raise layout_error('peta', f"partition has no `{key}` split", pkl_path)
         idx = info['partition'][key]
-        if isinstance(idx, (list, tuple)) and len(idx) and np.ndim(idx[0]) > 0: idx = idx[partition]
+        if isinstance(idx, (list, tuple)) and len(idx) and np.ndim(idx[0]) > 0:
+            if not 0 <= partition < len(idx):
+                raise layout_error('peta', f"partition `{key}` has {len(idx)} random partitions, asked for partition={partition}", pkl_path)
+            idx = idx[partition]
+        try: idx = np.asarray(idx).ravel()
+        except Exception as e: raise layout_error('peta', f"partition `{key}` is not a list of integers ({e})", pkl_path) from None
+        n_img = len(info['image_name'])
+        if idx.dtype.kind not in 'iu' and idx.size: raise layout_error('peta', f"partition `{key}` holds {idx.dtype} values, expected integer indices", pkl_path)
+        out_of_range = idx[(idx < 0) | (idx >= n_img)]
+        if out_of_range.size:
+            raise layout_error('peta', f"partition `{key}` holds index {int(out_of_range[0])} outside 0..{n_img - 1} "
+                               f"({out_of_range.size} such); a negative index would wrap round to the last images", pkl_path)
+        twice = sorted(int(i) for i, n in Counter(idx.tolist()).items() if n > 1)
+        if twice: raise layout_error('peta', f"partition `{key}` lists index(es) {twice[:5]} more than once", pkl_path)
         recs = []
-        for i in np.asarray(idx, dtype=int).ravel():
-            path = img_dir/str(info['image_name'][i])
+        for i in idx.astype(int):
+            path = inside('peta', img_dir, str(info['image_name'][i]), pkl_path, f"image_name[{i}]")
             if not path.is_file():
                 if strict: raise layout_error('peta', f"image {info['image_name'][i]} (index {i}) does not exist", pkl_path)
                 ds.skipped.add('image listed but missing', path); continue
@@ -747,6 +856,7 @@ def read_pa100k(root:str|os.PathLike|None=None, # Data root holding PA100k/ (def
         except AttrReIDError as e: raise layout_error('pa100k', f"{split}_label: {e}", mat_path)
         recs = []
         for f, c in zip(files, codes):
+            inside('pa100k', img_dir, f, mat_path, f"{split}_images_name entry")
             if not (img_dir/f).is_file():
                 if strict: raise layout_error('pa100k', f"image data/{f} listed in {split}_images_name does not exist", mat_path)
                 ds.skipped.add('image listed but missing', img_dir/f); continue
@@ -761,7 +871,7 @@ def read_attribute_list(path:Path, # list_attr_celeba.txt or list_attr_lfwa.txt
                         dataset:str='celeba', # Registry key, for messages
                        ) -> dict[str, tuple[int, ...]]:
     "`{file: vector}` from a CelebA-format attribute list (±1 → 0/1), columns in `schema` order."
-    lines = Path(path).read_text().splitlines()
+    lines = read_text_file(dataset, path).splitlines()
     if len(lines) < 2 or not lines[0].strip().isdigit():
         raise layout_error(dataset, "expected a count on line 1 and the attribute names on line 2", path)
     names = lines[1].split()
@@ -775,6 +885,7 @@ def read_attribute_list(path:Path, # list_attr_celeba.txt or list_attr_lfwa.txt
         if len(parts) != len(names) + 1 or any(v not in ('1', '-1') for v in parts[1:]):
             raise layout_error(dataset, f"line {n}: expected '<file>' and {len(names)} values ±1, got {len(parts) - 1} fields", path)
         values = (np.array(parts[1:], dtype=int) > 0).astype(int)[order]
+        if parts[0] in table: raise layout_error(dataset, f"line {n}: {parts[0]} is listed twice", path)
         table[parts[0]] = tuple(int(v) for v in values)
     if len(table) != int(lines[0]):
         raise layout_error(dataset, f"line 1 announces {int(lines[0])} images but {len(table)} are listed", path)
@@ -784,13 +895,14 @@ def read_two_columns(path:Path, # '<file> <integer>' per line (identity or parti
                      dataset:str='celeba', # Registry key, for messages
                     ) -> dict[str, int]:
     "`{file: int}` from a whitespace-separated two-column text file."
-    out = {}
-    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+    out, first = {}, {}
+    for n, line in enumerate(read_text_file(dataset, path).splitlines(), 1):
         parts = line.split()
         if not parts: continue
         if len(parts) != 2 or not re.fullmatch(r'-?\d+', parts[1]):
             raise layout_error(dataset, f"line {n} {line!r}: expected '<file> <integer>'", path)
-        out[parts[0]] = int(parts[1])
+        if parts[0] in out: raise layout_error(dataset, f"line {n}: {parts[0]} is listed twice (first on line {first[parts[0]]})", path)
+        out[parts[0]], first[parts[0]] = int(parts[1]), n
     return out
 
 # %% ../../nbs/03_data.readers.ipynb #e81de423
@@ -817,6 +929,7 @@ def read_celeba(root:str|os.PathLike|None=None, # Data root holding CelebA/ or c
     ds = ReIDDataset('celeba', base, attribute_schema=CELEBA)
     out = defaultdict(list)
     for f, p in parts.items():
+        inside('celeba', img_dir, f, files['list_eval_partition.txt'])
         if p not in CELEBA_PARTITIONS: raise layout_error('celeba', f"{f}: partition {p}, expected 0, 1 or 2", files['list_eval_partition.txt'])
         for table, name in ((attrs, 'list_attr_celeba.txt'), (ids, 'identity_CelebA.txt')):
             if f not in table: raise layout_error('celeba', f"{f} is in list_eval_partition.txt but not in {name}", files[name])
@@ -825,6 +938,10 @@ def read_celeba(root:str|os.PathLike|None=None, # Data root holding CelebA/ or c
             ds.skipped.add('image listed but missing', img_dir/f); continue
         split = CELEBA_PARTITIONS[p]
         out[split].append(ReIDRecord(str(img_dir/f), ids[f], 0, split, 'rgb', attrs[f], (), ids[f]))
+    for table, name in ((parts, 'list_eval_partition.txt'), (ids, 'identity_CelebA.txt')):
+        if len(table) != len(attrs):  # a truncated file would silently shrink a split
+            raise layout_error('celeba', f"{name} lists {len(table)} images but list_attr_celeba.txt lists {len(attrs)}; "
+                               "every image must be in all three files", files[name])
     for split in ('train', 'test'): check_nonempty('celeba', split, out[split], files['list_eval_partition.txt'])
     ds.train, ds.val, ds.test = relabel_pids(out['train']), out['val'], out['test']
     return drop_unreadable(ds, strict) if verify_images else ds
@@ -836,6 +953,7 @@ def split_identities(ids:Iterable, # Identity ids (any sortable values)
                     ) -> tuple[list, list]:
     "A seeded random identity-disjoint split: `(train_ids, test_ids)`, each sorted."
     check_arg(0 < train_ratio < 1, 'train_ratio', 'a number in (0, 1)', train_ratio)
+    seed = check_seed(seed)
     ids = sorted(set(ids))
     perm = np.random.default_rng(seed).permutation(len(ids))
     n_train = int(round(train_ratio * len(ids)))
@@ -855,10 +973,13 @@ def read_lfwa(root:str|os.PathLike|None=None, # Data root holding LFWA/ (default
     ds = ReIDDataset('lfwa', base, attribute_schema=CELEBA, meta=dict(train_ratio=train_ratio, seed=seed))
     listed = set(attrs)
     for person in sorted(os.listdir(img_dir)):
+        if not (img_dir/person).is_dir() and (img_dir/person).is_symlink():
+            ds.skipped.add('broken link or link loop', img_dir/person); continue
         for f in sorted(os.listdir(img_dir/person)) if (img_dir/person).is_dir() else []:
             if f"{person}/{f}" not in listed: ds.skipped.add('image without attribute labels', img_dir/person/f)
     names = {}
     for rel in sorted(attrs):
+        inside('lfwa', img_dir, rel, attr_path)
         if rel.count('/') != 1: raise layout_error('lfwa', f"{rel}: expected '<Name>/<file>'", attr_path)
         if not (img_dir/rel).is_file():
             if strict: raise layout_error('lfwa', f"image lfw/{rel} does not exist", attr_path)
