@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_cli.ipynb #514e7c51
 from __future__ import annotations
-import sys, platform, json, re, warnings
+import sys, os, platform, json, re, shutil, warnings
 # fastai's import triggers torch's deprecation notice for `torch.jit.script`; on a command line it would bury the
 # one-line error or result a user is looking for, and there is nothing the user can do about it
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
@@ -16,18 +16,28 @@ from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
 from .core import *
 from .data.synth import SynthConfig, make_world, attribute_statistics, synthpeds_dataset, WRITERS
-from .data.readers import read_dataset, READERS
+from .data.readers import read_dataset, READERS, NO_PID, check_image_files
+from .learner import checkpoint_run
 from .baseline import baseline_stage
 from .benchmark import PAPERS, BENCHMARK_METHODS, method_rows, leaderboard, cost_table, _floats
 
 # %% auto #0
-__all__ = ['SYNTH_PRESETS', 'CHECKPOINT_FORMAT', 'REPRODUCE_STAGES', 'run_or_exit', 'synthesize', 'synth_cli', 'train_paper',
+__all__ = ['SYNTH_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_NEEDS', 'REPRODUCE_STAGES', 'run_or_exit', 'synthesize', 'synth_cli',
+           'check_output_folder', 'check_output_file', 'dataset_features', 'check_dataset_kind', 'train_paper',
            'load_checkpoint', 'evaluate_checkpoint', 'train_cli', 'eval_cli', 'environment_report', 'synthpeds_stage',
            'reproduce', 'reproduce_cli']
 
 # %% ../nbs/21_cli.ipynb #caa63dbf
+def _tolerant_streams():
+    "Never fail on printing: characters the terminal's encoding lacks (a non-ASCII file name) are written as escapes."
+    for s in (sys.stdout, sys.stderr):
+        if hasattr(s, 'reconfigure'):
+            try: s.reconfigure(errors='backslashreplace')
+            except (ValueError, OSError): pass
+
 def run_or_exit(fn, *args, **kwargs):
     "Call `fn`; on `AttrReIDError` print a one-line error to stderr and exit with status 2."
+    _tolerant_streams()
     try: return fn(*args, **kwargs)
     except AttrReIDError as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
@@ -44,7 +54,7 @@ def synthesize(root:str|Path, # Data root (the layouts' usual folders go under i
     "Write SynthPeds' `layout` under `root` (re-using a complete identical one) and return split sizes per dataset."
     check_arg(layout == 'all' or layout in WRITERS, 'layout', f"'all' or one of {sorted(WRITERS)}", layout)
     check_arg(preset in SYNTH_PRESETS, 'preset', f"one of {list(SYNTH_PRESETS)}", preset)
-    check_arg(isinstance(seed, int) and seed >= 0, 'seed', 'a non-negative integer', seed)
+    seed = check_seed(seed)
     root = Path(root)
     check_arg(not root.is_file(), 'root', 'a folder (or a path to create)', str(root))
     sizes = {}
@@ -65,11 +75,90 @@ def synth_cli(root:str, # Data root to write into
     for name, s in sizes.items(): print(f"{name}: " + ', '.join(f"{k} {v}" for k, v in s.items()) + f"  → read_dataset('{name}', '{root}')")
 
 # %% ../nbs/21_cli.ipynb #c922121c
-CHECKPOINT_FORMAT = 'attrreid-checkpoint-v1'
+CHECKPOINT_FORMAT = 'attrreid-checkpoint-v2'  # v2: tensors and plain data (v1 was a pickle of the model)
 
 def _paper(name:str) -> PaperCommand:
     check_arg(name in PAPERS, 'paper', f"one of {list(PAPERS)}", name)
     return PAPERS[name]
+
+def check_output_folder(path:str|Path, # A folder to write into (created if missing)
+                        name:str='out', # The argument's name, for messages
+                       ) -> Path:
+    "Create `path` (and parents) and prove it writable now, before any training; a file in the way is an error."
+    path = Path(path)
+    for p in [path, *path.parents]:
+        if p.exists():
+            if not p.is_dir(): raise AttrReIDError(f"argument `{name}`: {p} is a file, so {path} cannot be a folder")
+            break
+    try: path.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise AttrReIDError(f"argument `{name}`: cannot create the folder {path} ({e.strerror or e})") from None
+    probe = atomic_write(path/'.attrreid-write-test', b'')  # raises AttrReIDError naming the folder if it is not writable
+    probe.unlink()
+    return path
+
+def check_output_file(path:str|Path, # A file to write (its folder must exist)
+                      name:str='out', # The argument's name, for messages
+                     ) -> Path:
+    "Check that `path` can be written: its folder exists and is writable, and `path` is not a folder."
+    path = Path(path)
+    if path.is_dir(): raise AttrReIDError(f"argument `{name}`: {path} is a folder, expected a file name")
+    if not path.parent.is_dir():
+        raise AttrReIDError(f"argument `{name}`: the folder {path.parent} of {path.name} does not exist (or is a file); create it first")
+    probe = atomic_write(path.parent/'.attrreid-write-test', b''); probe.unlink()
+    return path
+
+# %% ../nbs/21_cli.ipynb #e0ca56bd
+PAPER_NEEDS = {  # paper -> (kind of dataset, requirements, datasets of that kind)
+    'baseline': ('an image→image ReID dataset', ('identities', 'query_gallery'), ('market1501', 'dukemtmc')),
+    'asmr': ('a ReID dataset with identity attributes', ('identities', 'query_gallery', 'attributes'), ('market1501', 'dukemtmc')),
+    'cerberus': ('a ReID dataset with identity attributes', ('identities', 'query_gallery', 'attributes'), ('market1501', 'dukemtmc')),
+    'mfhi': ('an identity dataset with attributes', ('identities', 'attributes'), ('market1501', 'dukemtmc', 'celeba', 'lfwa')),
+    'paenet': ('a visible–infrared ReID dataset with attributes', ('identities', 'query_gallery', 'rgb_ir', 'attributes'), ('sysu_mm01', 'regdb')),
+    'ssan': ('a text→image dataset (captions)', ('identities', 'captions', 'test'), ('cuhk_pedes', 'icfg_pedes')),
+}
+_NEED_TEXT = dict(identities='training images with identity labels', query_gallery='query and gallery splits',
+                  attributes='attribute labels', rgb_ir='visible and infrared images', captions='captions', test='a test split')
+
+def dataset_features(ds) -> dict:
+    "What a read dataset offers, by the names `PAPER_NEEDS` uses."
+    mods = {r.modality for r in ds.records()}
+    return dict(identities=any(r.pid != NO_PID for r in ds.train), query_gallery=bool(ds.query) and bool(ds.gallery),
+                attributes=ds.attribute_schema is not None, rgb_ir={'rgb', 'ir'} <= mods,
+                captions=any(r.captions for r in ds.train), test=bool(ds.test))
+
+def check_dataset_kind(paper:str, # A key of `PAPERS`
+                       ds, # The dataset it is about to train or evaluate on
+                      ):
+    "Raise an error saying what kind of dataset `paper` needs when `ds` lacks something the paper reads."
+    if paper not in PAPER_NEEDS: return
+    kind, needs, examples = PAPER_NEEDS[paper]
+    have = dataset_features(ds)
+    missing = [n for n in needs if not have[n]]
+    if missing:
+        raise AttrReIDError(f"{paper} needs {kind} (e.g. {', '.join(examples)}); {ds.name} has no "
+                            f"{' and no '.join(_NEED_TEXT[m] for m in missing)} (splits: {', '.join(ds.splits()) or 'none'})")
+
+# %% ../nbs/21_cli.ipynb #67fff6e1
+def _prepare_out(out:Path, run:dict, force:bool, resume:bool) -> Path:
+    check_arg(not (force and resume), 'force', 'not both --force and --resume', True)
+    out = check_output_folder(out)
+    done = [n for n in ('checkpoint.pth', 'metrics.json') if (out/n).exists()]
+    stages = sorted((out/'resume').glob('stage*.ckpt'))
+    if resume:
+        if not stages: raise AttrReIDError(f"argument `resume`: {out} holds no interrupted run to continue (no resume/stage*.ckpt)")
+        try: before = json.loads((out/'resume'/'run.json').read_text())
+        except (OSError, ValueError): before = None
+        if before != run:
+            raise AttrReIDError(f"argument `resume`: {out/'resume'} belongs to another run ({before}); resume with the same "
+                                f"paper, dataset, preset and seed, or start over with --force")
+    elif done and not force:
+        raise AttrReIDError(f"argument `out`: {out} already holds results ({', '.join(done)}); pass --force to replace them, "
+                            f"or choose another --out")
+    elif stages and not force:
+        raise AttrReIDError(f"argument `out`: {out} holds an interrupted run ({out/'resume'}); pass --resume to continue it, "
+                            f"or --force to start over")
+    if force: shutil.rmtree(out/'resume', ignore_errors=True)
+    return out
 
 def train_paper(paper:str, # A key of `PAPERS`
                 root:str|Path, # Data root holding the dataset's folder
@@ -77,35 +166,45 @@ def train_paper(paper:str, # A key of `PAPERS`
                 preset:str='synth_cpu', # A preset of the paper (`PAPERS[paper].presets`)
                 seed:int=0, # Seed of the run
                 out:str|Path='runs/train', # Where `checkpoint.pth` and `metrics.json` go
+                force:bool=False, # Replace the results of an earlier run in `out`
+                resume:bool=False, # Continue the interrupted run in `out` (its `resume/` checkpoints)
                ) -> dict:
     "Train `paper` on `root`'s `dataset` with `preset`; save the checkpoint and the final-epoch metrics; return the metrics."
     cmd = _paper(paper)
     check_arg(preset in cmd.presets, 'preset', f"one of {list(cmd.presets)} for {paper}", preset)
-    check_arg(isinstance(seed, int) and seed >= 0, 'seed', 'a non-negative integer', seed)
+    seed = check_seed(seed)
     dataset = dataset or cmd.dataset
     check_arg(dataset in READERS, 'dataset', f"one of {list(READERS)}", dataset)
-    out = Path(out)
-    check_arg(not out.is_file(), 'out', 'a folder (or a path to create)', str(out))
+    run = dict(paper=paper, dataset=dataset, preset=preset, seed=seed)
+    out = _prepare_out(Path(out), run, force, resume)
     ds = read_dataset(dataset, root)
+    check_dataset_kind(paper, ds)
+    check_image_files(ds)  # headers and file ends of every image the run will read, before the first epoch
     config = cmd.presets[preset](seed)
+    (out/'resume').mkdir(exist_ok=True)
+    write_json(out/'resume'/'run.json', run)
     set_seed(seed)
-    with Timer() as t: model, extras, metrics = cmd.train(ds, config, seed)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.save(dict(format=CHECKPOINT_FORMAT, paper=paper, dataset=dataset, preset=preset, seed=seed,
-                    model=model.cpu(), extras=extras), out/'checkpoint.pth')
+    hint = f"the epochs trained so far are saved in {out/'resume'}; rerun with --resume to continue from them"
+    try:
+        with checkpoint_run(out/'resume', resume=resume), Timer() as t: model, extras, metrics = cmd.train(ds, config, seed)
+    except AttrReIDError as e: raise AttrReIDError(f"{e} ({hint})") from None
+    except BaseException as e:
+        e.add_note(hint); raise
+    save_checkpoint_file(dict(format=CHECKPOINT_FORMAT, paper=paper, dataset=dataset, preset=preset, seed=seed,
+                              model=model.cpu(), extras=extras), out/'checkpoint.pth')
     result = dict(paper=paper, dataset=dataset, preset=preset, seed=seed, train_seconds=round(t.seconds, 1),
-                  parameters=count_parameters(model), metrics=_floats(metrics))
-    (out/'metrics.json').write_text(json.dumps(result, indent=2))
+                  parameters=count_parameters(model), metrics=_floats(metrics), resumed=resume)
+    write_json(out/'metrics.json', result)
+    shutil.rmtree(out/'resume', ignore_errors=True)  # finished: the checkpoint holds the final model
     return result
 
 # %% ../nbs/21_cli.ipynb #47d22d26
 def load_checkpoint(path:str|Path, # A `checkpoint.pth` written by `train_paper`
                    ) -> dict:
-    "Read a checkpoint, with a one-line error for a missing or foreign file."
+    "Read a checkpoint (tensors and plain data, `weights_only=True`), with a one-line error for a missing, foreign or unsafe file."
     path = Path(path)
     check_arg(path.is_file(), 'checkpoint', 'an existing checkpoint file', str(path))
-    try: ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e: raise AttrReIDError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    ckpt = load_checkpoint_file(path)
     if not (isinstance(ckpt, dict) and ckpt.get('format') == CHECKPOINT_FORMAT):
         raise AttrReIDError(f"{path}: not an attrreid_nb checkpoint (expected format {CHECKPOINT_FORMAT!r}, written by attrreid_train)")
     _paper(ckpt['paper'])
@@ -115,16 +214,22 @@ def evaluate_checkpoint(checkpoint:str|Path, # A `checkpoint.pth` written by `tr
                         root:str|Path, # Data root holding the dataset's folder
                         dataset:str|None=None, # A `read_dataset` name; the checkpoint's training dataset if None
                         rerank:bool=False, # k-reciprocal re-ranking (papers whose protocol has it)
+                        out:str|Path|None=None, # A JSON file for the result (checked before evaluating)
                        ) -> dict:
     "Evaluate a checkpoint on `root`'s `dataset` with its paper's protocol; metrics in %."
+    if out is not None: check_output_file(out)
     ckpt = load_checkpoint(checkpoint)
     cmd = _paper(ckpt['paper'])
     check_arg(not rerank or cmd.rerank, 'rerank', f"a paper whose protocol has re-ranking ({[k for k, v in PAPERS.items() if v.rerank]})", ckpt['paper'])
     dataset = dataset or ckpt['dataset']
     check_arg(dataset in READERS, 'dataset', f"one of {list(READERS)}", dataset)
     ds = read_dataset(dataset, root)
+    check_dataset_kind(ckpt['paper'], ds)
+    check_image_files(ds)
     model = ckpt['model'].to(default_device())
-    return dict(paper=ckpt['paper'], dataset=dataset, rerank=rerank, metrics=_floats(cmd.evaluate(model, ckpt['extras'], ds, rerank)))
+    res = dict(paper=ckpt['paper'], dataset=dataset, rerank=rerank, metrics=_floats(cmd.evaluate(model, ckpt['extras'], ds, rerank)))
+    if out is not None: write_json(out, res)
+    return res
 
 # %% ../nbs/21_cli.ipynb #7672dcdc
 @call_parse
@@ -134,9 +239,11 @@ def train_cli(paper:str, # baseline | asmr | cerberus | mfhi | paenet | ssan (se
               preset:str='synth_cpu', # paper (GPU, real data) | synth_cpu | fast (and official for asmr)
               seed:int=0, # Seed of the run
               out:str='runs/train', # Folder for checkpoint.pth and metrics.json
+              force:bool=False, # Replace the results already in --out
+              resume:bool=False, # Continue the interrupted run in --out
              ):
     "Train one paper on a dataset folder; save the checkpoint and a metrics JSON."
-    res = run_or_exit(train_paper, paper, root, dataset, preset, seed, out)
+    res = run_or_exit(train_paper, paper, root, dataset, preset, seed, out, force, resume)
     print(json.dumps(res['metrics']))
     print(f"checkpoint: {Path(out)/'checkpoint.pth'}  metrics: {Path(out)/'metrics.json'}")
 
@@ -148,8 +255,7 @@ def eval_cli(checkpoint:str, # checkpoint.pth written by attrreid_train
              out:str=None, # Optional JSON file for the metrics
             ):
     "Evaluate a checkpoint on a dataset with its paper's protocol and print the metrics (%)."
-    res = run_or_exit(evaluate_checkpoint, checkpoint, root, dataset, rerank)
-    if out: Path(out).write_text(json.dumps(res, indent=2))
+    res = run_or_exit(evaluate_checkpoint, checkpoint, root, dataset, rerank, out)
     print(json.dumps(res['metrics']))
 
 # %% ../nbs/21_cli.ipynb #6a2b3961
@@ -189,10 +295,8 @@ def reproduce(out:str|Path='runs/reproduce', # Folder for results.json (and the 
     stages = list(REPRODUCE_STAGES) if stages is None else stages
     unknown = [s for s in stages if s not in REPRODUCE_STAGES]
     check_arg(not unknown, 'stages', f"names from {list(REPRODUCE_STAGES)}", unknown)
-    check_arg(isinstance(seed, int) and seed >= 0, 'seed', 'a non-negative integer', seed)
-    out = Path(out)
-    check_arg(not out.is_file(), 'out', 'a folder (or a path to create)', str(out))
-    out.mkdir(parents=True, exist_ok=True)
+    seed = check_seed(seed)
+    out = check_output_folder(out)
     results = {}
     bar = progress_bar(stages, leave=False) if progress else stages
     for name in bar:
@@ -206,9 +310,9 @@ def reproduce(out:str|Path='runs/reproduce', # Folder for results.json (and the 
         tidy = pd.DataFrame([row for m in methods for row in method_rows(m, results[_slug(m.name)], seed)])
         board = leaderboard(tidy)
         results['leaderboard'] = {f"{task} | {method}": dict(row) for (task, method), row in board.iterrows()}
-        board.to_csv(out/'leaderboard.csv')
+        atomic_write(out/'leaderboard.csv', board.to_csv())
         print(f"\nLeaderboard (seed {seed}, final epoch, %):\n{board.to_string()}\n\nCost:\n{cost_table(tidy).to_string()}")
-    (out/'results.json').write_text(json.dumps(results, indent=2, default=str))
+    write_json(out/'results.json', results)
     print(f"results written to {out/'results.json'}")
     return results
 
