@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders
-from fastai.callback.core import Callback, CancelFitException, CancelEpochException
+from fastai.callback.core import Callback, CancelFitException, CancelEpochException, CancelTrainException
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientClip
 from fastai.callback.tracker import SaveModelCallback, TerminateOnNaNCallback
@@ -130,44 +130,58 @@ def _set_rng_states(states:dict, dl):
 
 # %% ../nbs/09_learner.ipynb #a889b68d
 class ResumeCheckpoint(Callback):
-    "Save model, optimiser, epoch and all RNG states after every epoch's training phase; with `resume`, continue from them."
-    order = 65  # after the recorder
+    "Save model, optimiser, epoch and all RNG states after each epoch's training phase and after the epoch; with `resume`, continue from them."
+    order = 65  # after the evaluation callbacks (10) and the recorder (50): the end-of-epoch state is the next epoch's start
     def __init__(self,
                  fname:str='last', # File stem under `<learn.path>/<model_dir>/`
                  path:str|Path|None=None, # An explicit checkpoint file instead
-                 resume:bool=False, # At the start of `fit`, load the file (if it exists) and skip the epochs it holds
+                 resume:bool=False, # At the start of `fit`, load the file (if it exists) and skip what it holds
                 ): self.fname, self.path, self.resume = fname, path, resume
 
     @property
     def ckpt_path(self) -> Path:
         return Path(self.path) if self.path is not None else Path(self.learn.path)/self.learn.model_dir/f'{self.fname}.ckpt'
 
+    def _save(self, phase:str):
+        if rank_distrib() != 0 or self._pending is not None: return  # one writer; nothing before the restored state
+        self.ckpt_path.parent.mkdir(parents=True, exist_ok=True)
+        model = getattr(self.learn.model, 'module', self.learn.model)  # unwrap DistributedDataParallel
+        state = dict(model=model.state_dict(), opt=self.learn.opt.state_dict(), epoch=self.learn.epoch, phase=phase,
+                     train_iter=self.learn.train_iter, rng=_rng_states(self.learn.dls.train))
+        save_checkpoint_file(state, self.ckpt_path)  # atomic: a crash mid-write keeps the previous checkpoint
+
     def before_fit(self):
-        self.start, self._pending = 0, None
+        self._pending, self._skip_to, self._saved = None, 0, -1
         if not (self.resume and self.ckpt_path.is_file()): return
         state = load_checkpoint_file(self.ckpt_path)
         getattr(self.learn.model, 'module', self.learn.model).load_state_dict(state['model'])
         self.learn.opt.load_state_dict(state['opt'])
-        self.start, self._pending = state['epoch'] + 1, state
+        e, phase = state['epoch'], state.get('phase', 'epoch')
+        self._pending, self._saved = state, e
+        # whole epochs to skip; the saved epoch itself still validates when its end-of-epoch work is not in the file,
+        # or when it is the last one (so the evaluation callbacks report again)
+        self._skip_to = e if phase == 'train' or e == self.n_epoch - 1 else e + 1
 
-    def _restore_rng(self):
+    def _restore(self):
         if self._pending is None: return
         _set_rng_states(self._pending['rng'], self.learn.dls.train)
         self.learn.train_iter, self._pending = self._pending.get('train_iter', self.learn.train_iter), None
 
     def before_epoch(self):
-        if self.epoch < self.start: raise CancelEpochException()  # trained already: only the end-of-epoch callbacks run
-        self._restore_rng()
+        if self.epoch < self._skip_to: raise CancelEpochException()
 
-    def after_fit(self): self._restore_rng()  # every epoch was in the checkpoint
+    def before_train(self):
+        if self.epoch <= self._saved: raise CancelTrainException()  # this epoch's training is in the checkpoint
+        self._restore()
+
+    def before_validate(self):
+        if self._pending is not None and self._pending.get('phase') == 'train' and self.epoch == self._saved: self._restore()
 
     def after_train(self):
-        if rank_distrib() != 0: return  # one writer; every rank holds the same weights under DDP
-        self.ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-        model = getattr(self.learn.model, 'module', self.learn.model)  # unwrap DistributedDataParallel
-        state = dict(model=model.state_dict(), opt=self.learn.opt.state_dict(), epoch=self.learn.epoch,
-                     train_iter=self.learn.train_iter, rng=_rng_states(self.learn.dls.train))
-        save_checkpoint_file(state, self.ckpt_path)  # atomic: a crash mid-write keeps the previous checkpoint
+        if self.epoch > self._saved: self._save('train')  # the trained weights are on disk before any evaluation runs
+
+    def after_epoch(self): self._save('epoch')
+    def after_fit(self): self._restore()
 
 # %% ../nbs/09_learner.ipynb #9739f6b2
 def resume_training(learn:Learner, # A Learner built exactly as the interrupted one (same config)
@@ -185,7 +199,7 @@ def resume_training(learn:Learner, # A Learner built exactly as the interrupted 
     learn.fit(n_epoch, start_epoch=state['epoch'] + 1, **fit_kwargs)
     return learn
 
-# %% ../nbs/09_learner.ipynb #39dd50fc
+# %% ../nbs/09_learner.ipynb #2a0e46e5
 _RUNS = []  # The active `checkpoint_run`s, innermost last
 
 @contextmanager
