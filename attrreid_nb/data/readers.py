@@ -810,7 +810,8 @@ def read_peta(root:str|os.PathLike|None=None, # Data root holding PETA/ (default
         out_of_range = idx[(idx < 0) | (idx >= n_img)]
         if out_of_range.size:
             raise layout_error('peta', f"partition `{key}` holds index {int(out_of_range[0])} outside 0..{n_img - 1} "
-                               f"({out_of_range.size} such); a negative index would wrap round to the last images", pkl_path)
+                               f"({out_of_range.size} such)" + ("; a negative index would wrap round to the last images"
+                               if out_of_range.min() < 0 else ''), pkl_path)
         twice = sorted(int(i) for i, n in Counter(idx.tolist()).items() if n > 1)
         if twice: raise layout_error('peta', f"partition `{key}` lists index(es) {twice[:5]} more than once", pkl_path)
         recs = []
