@@ -20,6 +20,7 @@ from .eval import *
 from .models import *
 from .losses import *
 from .learner import *
+from .verdicts import direction_table
 
 # %% auto #0
 __all__ = ['CERBERUS_GROUPS', 'LOCAL_GROUPS', 'GLOBAL_GROUPS', 'PROTOTYPE_INITS', 'ABLATION_ROWS', 'PAPER_TABLE6',
@@ -28,7 +29,7 @@ __all__ = ['CERBERUS_GROUPS', 'LOCAL_GROUPS', 'GLOBAL_GROUPS', 'PROTOTYPE_INITS'
            'prototype_relation_loss', 'CerberusLoss', 'CerberusConfig', 'ExemptFromWeightDecay', 'CerberusLog',
            'cerberus_model', 'cerberus_dataloaders', 'cerberus_learner', 'cerberus_features', 'reid_similarity',
            'relation_prototypes', 'aps_similarity', 'par_predict', 'evaluate_cerberus', 'feature_norm_maps',
-           'synth_person_batch', 'train_and_evaluate', 'direction_table']
+           'synth_person_batch', 'train_and_evaluate']
 
 # %% ../nbs/12_cerberus.ipynb #4f7f1ada
 CERBERUS_GROUPS = PERSON_GROUPS  # ('head', 'upper', 'lower', 'identity', 'carrying'): the order of every (…, 5, …) tensor
@@ -557,20 +558,3 @@ def train_and_evaluate(dataset, # A `ReIDDataset` with attributes
     learn = cerberus_learner(dls, config)
     with learn.no_bar(), learn.no_logging(): learn.fit(config.train.epochs)
     return learn, evaluate_cerberus(learn.model, learn.codec, dataset, config.size)
-
-def direction_table(results:pd.DataFrame, # Tidy results (`run_experiments`)
-                    paper:pd.DataFrame, # The paper's numbers, rows × metrics
-                    pairs:Sequence[tuple[str, str]], # (baseline row, row) comparisons, as the paper's text makes them
-                    metrics:Sequence[str], # Metrics to compare
-                   ) -> pd.DataFrame:
-    "For each comparison and metric: the paper's Δ, our Δ of the seed means, and whether the sign agrees."
-    mean = results.groupby(['row', 'metric']).value.mean()
-    rows = []
-    for a, b in pairs:
-        for k in metrics:
-            dp = paper.loc[b, k] - paper.loc[a, k] if k in paper else np.nan
-            if np.isnan(dp): continue
-            do = mean[(b, k)] - mean[(a, k)]
-            rows.append(dict(comparison=f"{a} → {b}", metric=k, paper_delta=round(dp, 2), ours_delta=round(do, 2),
-                             reproduces='yes' if np.sign(do) == np.sign(dp) else 'no'))
-    return pd.DataFrame(rows)

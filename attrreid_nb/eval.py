@@ -424,7 +424,13 @@ def _knn_and_rowmax(row_block:Callable, n:int, k:int, chunk_size:int):
         d = row_block(a, min(a + chunk_size, n))
         rowmax.append(d.max(1).values)
         v, i = torch.topk(d, k, dim=1, largest=False, sorted=True)
-        # topk leaves the order of equal values unspecified; order them by index, like a stable argsort
+        # topk picks any of the items tied at the k-th place: where more items tie there than fit, take the first k
+        # of a stable sort instead (then the neighbour lists are exactly those of a stable argsort)
+        amb = (d <= v[:, -1:]).sum(1) > k
+        if amb.any():
+            i[amb] = torch.argsort(d[amb], dim=1, stable=True)[:, :k]
+            v[amb] = d[amb].gather(1, i[amb])
+        # topk also leaves the order of equal values unspecified; order them by index, like a stable argsort
         o = torch.argsort(i, dim=1); v, i = v.gather(1, o), i.gather(1, o)
         o = torch.argsort(v, dim=1, stable=True)
         knn.append(i.gather(1, o))

@@ -24,7 +24,7 @@ from .models import *
 from .losses import *
 from .learner import *
 from .viz import *
-from .cerberus import direction_table
+from .verdicts import direction_table
 
 # %% auto #0
 __all__ = ['ATTENTION_NORMS', 'ATTENTIONS', 'ABLATION_ROWS', 'TOP_D_ROWS', 'SCALE_MARGIN_ROWS', 'PAPER_TABLE5', 'PAPER_TABLE6',

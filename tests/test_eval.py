@@ -5,7 +5,7 @@ import pytest
 import torch
 from attrreid_nb.core import AttrReIDError
 from attrreid_nb.eval import (sysu_gallery_trial, rank_metrics, eval_market, k_reciprocal_rerank_features,
-                              pairwise_distance)
+                              k_reciprocal_rerank, pairwise_distance)
 
 
 def _agw_process_gallery_sysu(data_path, ids, mode='all', trial=0):
@@ -72,3 +72,18 @@ def test_gpu_matches_cpu():
     f = torch.randn(60, 16, generator=g)
     assert torch.allclose(k_reciprocal_rerank_features(f[:10], f[10:]),
                           k_reciprocal_rerank_features(f[:10].cuda(), f[10:].cuda()).cpu(), atol=1e-4)
+
+
+def test_rerank_tied_distances_follow_index_order():
+    "Issue 22: with duplicate features, topk may pick any tied item; neighbours must follow (distance, index) order."
+    x = torch.tensor([[0.], [0.], [0.], [1.]])
+    expected = torch.tensor([[0.0, 0.7, 1.0]])
+    assert torch.allclose(k_reciprocal_rerank_features(x[:1], x[1:], k1=1, k2=1, lambda_value=0.3), expected, atol=1e-6)
+    d = torch.cdist(x, x)
+    assert torch.allclose(k_reciprocal_rerank(d[:1, 1:], d[:1, :1], d[1:, 1:], k1=1, k2=1, lambda_value=0.3), expected, atol=1e-6)
+    # the same with the duplicates spread over chunks, and many more of them than fit in a neighbour list
+    x = torch.cat([torch.zeros(1, 2), torch.zeros(9, 2), torch.ones(3, 2)])
+    one = k_reciprocal_rerank_features(x[:1], x[1:], k1=2, k2=1)
+    assert torch.allclose(k_reciprocal_rerank_features(x[:1], x[1:], k1=2, k2=1, chunk_size=3), one)
+    # the first two duplicates (by index) are the query's reciprocal neighbours, the other seven are not
+    assert torch.allclose(one, torch.tensor([[0.] * 2 + [0.7] * 7 + [1.] * 3]), atol=1e-6)
