@@ -23,7 +23,7 @@ def test_reproduce_fast_writes_results(tmp_path):
 def test_bad_argument_is_one_line_error(tmp_path):
     out = _run('--seed', '-1', '--out', str(tmp_path/'run'), cwd=tmp_path)
     assert out.returncode == 2
-    assert out.stderr.strip().splitlines() == ["error: argument `seed`: expected a non-negative integer, got -1"]
+    assert out.stderr.strip().splitlines() == ["error: argument `seed`: expected an integer in 0..2**63-1, got -1"]
     assert 'Traceback' not in out.stderr
 
 def _run_cmd(cmd, *args, cwd):
@@ -50,6 +50,13 @@ def test_synth_train_eval_round_trip(tmp_path):
     assert abs(evaluated['metrics']['mAP'] - trained['metrics']['mAP']) < 1e-2  # the checkpoint is the trained model
     out = _run_cmd('attrreid_eval', 'run/checkpoint.pth', 'data', '--rerank', cwd=tmp_path)
     assert out.returncode == 0 and 'mAP' in json.loads(out.stdout.splitlines()[0]), out.stderr
+    # a second run into the same --out is refused in one line, before any training
+    _one_line_error(_run_cmd('attrreid_train', 'baseline', 'data', '--preset', 'fast', '--out', 'run', cwd=tmp_path),
+                    'already holds results (checkpoint.pth, metrics.json); pass --force')
+    _one_line_error(_run_cmd('attrreid_train', 'baseline', 'data', '--preset', 'fast', '--out', 'run', '--resume', cwd=tmp_path),
+                    'holds no interrupted run')
+    _one_line_error(_run_cmd('attrreid_eval', 'run/checkpoint.pth', 'data', '--out', 'nowhere/eval.json', cwd=tmp_path),
+                    'nowhere of eval.json does not exist')
 
 def test_new_commands_fail_in_one_line(tmp_path):
     _one_line_error(_run_cmd('attrreid_synth', 'data', '--layout', 'market', cwd=tmp_path), 'argument `layout`')
@@ -58,3 +65,9 @@ def test_new_commands_fail_in_one_line(tmp_path):
     _one_line_error(_run_cmd('attrreid_eval', 'missing.pth', 'data', cwd=tmp_path), 'argument `checkpoint`')
     (tmp_path/'junk.pth').write_text('not a checkpoint')
     _one_line_error(_run_cmd('attrreid_eval', 'junk.pth', 'data', cwd=tmp_path), 'not a readable checkpoint')
+    import torch
+    class _RunsCode:
+        def __reduce__(self): return (eval, ("open('RAN_CODE', 'w')",))
+    torch.save({'model': _RunsCode()}, tmp_path/'evil.pth')
+    _one_line_error(_run_cmd('attrreid_eval', 'evil.pth', 'data', cwd=tmp_path), 'refused to load: it names the Python object')
+    assert not (tmp_path/'RAN_CODE').exists()
