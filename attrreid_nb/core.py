@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #e3ab350a
 from __future__ import annotations
-import os, random, time, math, json, tempfile, contextlib, functools, enum, sys, types
+import os, random, time, math, json, tempfile, contextlib, functools, enum, sys, types, re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +31,7 @@ def check_arg(ok:bool, # The condition that must hold
     "Raise `AttrReIDError` naming argument `name` and what was `expected` unless `ok`."
     if not ok: raise AttrReIDError(f"argument `{name}`: expected {expected}, got {got!r}")
 
-# %% ../nbs/00_core.ipynb #1f6f4fca
+# %% ../nbs/00_core.ipynb #23affa85
 MAX_SEED = 2**63 - 1  # torch's generators take a signed 64-bit seed
 
 def check_seed(seed, # A seed as the user gave it
@@ -124,7 +124,7 @@ class Timer:
     def __enter__(self): self.start = time.perf_counter(); return self
     def __exit__(self, *exc): self.seconds = time.perf_counter() - self.start
 
-# %% ../nbs/00_core.ipynb #f98a5746
+# %% ../nbs/00_core.ipynb #d219248d
 def _umask() -> int:
     mask = os.umask(0); os.umask(mask)
     return mask
@@ -157,7 +157,7 @@ def write_json(path:str|os.PathLike, # The .json file
     "`atomic_write` of `obj` as indented JSON."
     return atomic_write(path, json.dumps(obj, indent=2, default=str) + '\n')
 
-# %% ../nbs/00_core.ipynb #931008e7
+# %% ../nbs/00_core.ipynb #29af16bf
 PLAIN_ALLOWED = ('attrreid_nb.', 'torch.nn.', 'torchvision.', 'timm.')  # Module prefixes `from_plain` may rebuild classes from
 PLAIN_CLASSES = ('fastcore.foundation.L',)  # Single classes allowed besides (fastai's optimiser state holds `L`s)
 _T = '__plain__'
@@ -267,7 +267,7 @@ def from_plain(data, where:str='', _memo=None):
         return obj
     raise AttrReIDError(f"{where}malformed checkpoint (unknown entry kind {kind!r})")
 
-# %% ../nbs/00_core.ipynb #5c117dfd
+# %% ../nbs/00_core.ipynb #42f19411
 def save_checkpoint_file(obj, # Anything `to_plain` can write: modules, configs, tensors, RNG states
                          path:str|os.PathLike, # The file to (re)write
                         ) -> Path:
@@ -283,9 +283,9 @@ def load_checkpoint_file(path:str|os.PathLike, # A file written by `save_checkpo
     try: data = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if 'weights_only' in str(e) or 'Unsupported global' in str(e) or 'Weights only load failed' in str(e):
-            raise AttrReIDError(f"{path}: refused to load: the file holds Python objects beyond tensors and plain data, "
-                                f"and loading it could run code (only checkpoints written by attrreid_nb load)") from None
+        named = re.search(r'GLOBAL ([\w.]+)', str(e))
+        if named: raise AttrReIDError(f"{path}: refused to load: it names the Python object {named.group(1)}, and loading it "
+                                      f"could run code; a checkpoint holds only tensors and plain data (written by attrreid_nb)") from None
         raise AttrReIDError(f"{path}: not a readable checkpoint ({type(e).__name__}: {first})") from None
     return from_plain(data, f"{path}: ")
 
