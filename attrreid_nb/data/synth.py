@@ -4,11 +4,13 @@
 
 # %% ../../nbs/02_data.synth.ipynb #54bdcb4d
 from __future__ import annotations
-import json, pickle, io, shutil
+import json, pickle, io, shutil, os, sys
+import multiprocessing as mp
 from dataclasses import dataclass, field, replace, asdict
 from pathlib import Path
 from collections import Counter
 from functools import lru_cache
+from types import SimpleNamespace
 import numpy as np
 import scipy.io
 from PIL import Image, ImageFilter
@@ -16,43 +18,55 @@ from ..core import *
 from .attributes import MARKET1501, MAT_FIELD_ORDERS, SYSU_PAENET, PETA, PETA_MAT_INDEX, PA100K
 
 # %% auto #0
-__all__ = ['SYNTH_VERSION', 'PART_NAMES', 'RGB_CAMERAS', 'IR_CAMERAS', 'UPPER_COLOURS', 'LOWER_COLOURS', 'COLOUR_RGB',
-           'SHOE_COLOURS', 'HAIR_COLOURS', 'SKIN_TONES', 'MATERIALS', 'UPPER_PATTERNS', 'ATTRIBUTE_FIELDS', 'VIEWS',
-           'REGDB_CAMERA', 'REGION_NAMES', 'REGION_ID', 'ATTRIBUTE_REGIONS', 'PETA_COLOURS', 'PETA_ATTRIBUTE_NAMES',
-           'WRITERS', 'SynthConfig', 'sample_attribute_set', 'IdentitySpec', 'sample_identity', 'market_attributes',
-           'CameraSpec', 'make_cameras', 'Rendering', 'render_background', 'render_person', 'Caption', 'make_caption',
-           'Shot', 'SynthWorld', 'make_world', 'attribute_statistics', 'market_name', 'write_market1501',
+__all__ = ['SYNTH_VERSION', 'SYNTH_VERSIONS', 'PART_NAMES', 'N_STRIPES', 'RGB_CAMERAS', 'IR_CAMERAS', 'UPPER_COLOURS',
+           'LOWER_COLOURS', 'COLOUR_RGB', 'SHOE_COLOURS', 'HAIR_COLOURS', 'SKIN_TONES', 'MATERIALS', 'UPPER_PATTERNS',
+           'COLOUR_TONES', 'TONE_WORDS', 'TONE_PROB', 'ATTRIBUTE_FIELDS', 'VIEWS', 'REGDB_CAMERA', 'REGION_NAMES',
+           'REGION_ID', 'ATTRIBUTE_REGIONS', 'ITEM_REGIONS', 'ITEM_BAND', 'MEMO_BYTES', 'HELD_OUT_SIDS', 'PETA_COLOURS',
+           'PETA_ATTRIBUTE_NAMES', 'WRITERS', 'SynthConfig', 'sample_attribute_set', 'IdentitySpec', 'sample_identity',
+           'market_attributes', 'CameraSpec', 'make_cameras', 'Rendering', 'luminance', 'ir_brightness',
+           'material_texture', 'render_background', 'render_person', 'Caption', 'make_caption', 'Shot', 'SynthWorld',
+           'semantic_ids', 'held_out_sids', 'make_world', 'attribute_statistics', 'market_name', 'write_market1501',
            'sysu_attributes', 'write_sysu_mm01', 'write_regdb', 'write_cuhk_pedes', 'peta_labels', 'pa100k_labels',
            'write_peta', 'write_pa100k', 'write_all', 'synthpeds_dataset']
 
 # %% ../../nbs/02_data.synth.ipynb #affbb035
-SYNTH_VERSION = 'synthpeds-v1'
+SYNTH_VERSION = 'synthpeds-v2'  # what this generator writes by default
+SYNTH_VERSIONS = ('synthpeds-v1', 'synthpeds-v2')  # every version it can still write, byte for byte
 PART_NAMES = ('head', 'upper-torso', 'lower-torso', 'thighs', 'shins', 'feet')  # the 6 horizontal bands, top to bottom
+N_STRIPES = 6  # horizontal image stripes of the word labels (SSAN's K = 6)
 RGB_CAMERAS, IR_CAMERAS = (1, 2, 4, 5), (3, 6)  # SYSU-MM01's convention
 
 # %% ../../nbs/02_data.synth.ipynb #64ade967
 @dataclass
 class SynthConfig:
-    "Sizes and difficulty knobs of a SynthPeds world; use the `cpu`, `gpu` and `tiny` presets."
+    "Sizes and difficulty knobs of a SynthPeds world; use the `cpu`, `gpu` and `tiny` presets (`v1` for the frozen first version)."
     height: int = 64  # Image height in pixels
     width: int = 32  # Image width in pixels
-    n_train_ids: int = 240  # Training identities
+    n_train_ids: int = 500  # Training identities
     n_val_ids: int = 20  # Validation identities (CUHK-PEDES `val`, SYSU `val_id.txt`)
-    n_test_ids: int = 160  # Test identities, disjoint from training
-    n_categories: int = 160  # Size of the pool of attribute sets (person categories) identities draw from
-    zipf_exponent: float = 1.0  # Long tail of category popularity: weight of the k-th category is k**-zipf_exponent
-    unseen_fraction: float = 0.25  # Share of test identities whose category is drawn from test-only (zero-shot) categories
+    n_test_ids: int = 600  # Test identities, disjoint from training
+    n_categories: int = 2000  # Size of the pool of attribute sets (person categories) identities draw from
+    zipf_exponent: float = 0.6  # Long tail of category popularity: weight of the k-th category is k**-zipf_exponent
+    unseen_fraction: float = 0.3  # Share of test identities whose category is drawn from test-only (zero-shot) categories
     cameras_per_id: tuple = (3, 5)  # Inclusive range of cameras an identity is seen in (at least 2 RGB and 1 IR)
     images_per_camera: tuple = (1, 3)  # Inclusive range of images per identity and camera
     occlusion: float = 0.15  # Mean probability that an image is partly occluded (each camera varies it)
     n_junk: int = 20  # Market-1501 junk images (pid -1): bad detections showing a fragment of a person
     n_distractors: int = 20  # Market-1501 distractor images (pid 0000): background only
-    regdb_images: int = 4  # Visible (and as many thermal) images per identity in the RegDB layout
+    regdb_images: int = 6  # Visible (and as many thermal) images per identity in the RegDB layout
+    regdb_ids: int = 412  # Identities in the RegDB layout (the release has 412); 0 writes every identity
     attribute_images_per_id: int = 4  # Images per identity in the PETA and PA100K layouts
-    pedes_images_per_id: int = 4  # Images per identity in the CUHK-PEDES layout (two captions each)
+    pedes_images_per_id: int = 4  # Images per identity in the CUHK-PEDES layout
+    captions_per_image: int = 3  # Captions per CUHK-PEDES image (v1 wrote 2)
+    caption_error_rate: float = 0.03  # Probability that an annotator names a colour wrongly (v2)
+    ir_images_per_id: tuple = (10, 14)  # Inclusive range of infrared images per identity in the SYSU-MM01 layout (v2)
+    crop_jitter: float = 0.1  # Detector-box jitter: relative spread of person scale and vertical offset (v2)
+    articulation: float = 1.0  # Strength of arm swing and stride (0: v1's near-rigid walker)
+    unseen_sids: bool = True  # Hold out semantic IDs of every attribute group from training (v2; Cerberus' zero-shot SIDs)
     version: str = SYNTH_VERSION  # Generator version; stored with every dataset written
 
     def __post_init__(self):
+        check_arg(self.version in SYNTH_VERSIONS, 'version', f"one of {SYNTH_VERSIONS}", self.version)
         check_arg(self.height >= 24 and self.width >= 12, 'height/width', 'an image of at least 24×12 pixels', (self.height, self.width))
         check_arg(self.n_train_ids >= 2 and self.n_test_ids >= 2 and self.n_val_ids >= 0, 'n_train_ids/n_test_ids/n_val_ids',
                   'at least 2 training and 2 test identities', (self.n_train_ids, self.n_test_ids, self.n_val_ids))
@@ -60,28 +74,48 @@ class SynthConfig:
         check_arg(0 <= self.unseen_fraction < 1, 'unseen_fraction', 'a number in [0, 1)', self.unseen_fraction)
         lo, hi = self.cameras_per_id
         check_arg(3 <= lo <= hi <= 6, 'cameras_per_id', 'a range within 3..6 (2 RGB + 1 IR at least)', self.cameras_per_id)
-        lo, hi = self.images_per_camera
-        check_arg(1 <= lo <= hi, 'images_per_camera', 'a range (lo, hi) with 1 <= lo <= hi', self.images_per_camera)
-        check_arg(self.version == SYNTH_VERSION, 'version', f"{SYNTH_VERSION!r} (this generator)", self.version)
+        for name in ('images_per_camera', 'ir_images_per_id'):
+            lo, hi = getattr(self, name)
+            check_arg(1 <= lo <= hi, name, 'a range (lo, hi) with 1 <= lo <= hi', getattr(self, name))
+        check_arg(self.captions_per_image >= 1, 'captions_per_image', 'at least 1', self.captions_per_image)
+        check_arg(0 <= self.caption_error_rate < 0.5, 'caption_error_rate', 'a probability below 0.5', self.caption_error_rate)
+        check_arg(0 <= self.crop_jitter <= 0.3, 'crop_jitter', 'a number in [0, 0.3]', self.crop_jitter)
+        check_arg(0 <= self.articulation <= 2, 'articulation', 'a number in [0, 2]', self.articulation)
+        check_arg(self.regdb_ids >= 0, 'regdb_ids', 'a non-negative count (0: every identity)', self.regdb_ids)
+        if self.version == 'synthpeds-v1':
+            v2_only = dict(crop_jitter=0.0, articulation=0.0, unseen_sids=False)
+            wrong = {k: getattr(self, k) for k, v in v2_only.items() if getattr(self, k) != v}
+            check_arg(not wrong, 'version', f"v2 knobs {sorted(wrong)} off for 'synthpeds-v1' (use SynthConfig.v1)", wrong)
+
+    @property
+    def is_v1(self) -> bool: return self.version == 'synthpeds-v1'
 
     @classmethod
     def tiny(cls, **kw):
         "A few dozen images, for tests."
         return cls(**{**dict(height=48, width=24, n_train_ids=10, n_val_ids=2, n_test_ids=8, n_categories=8,
                              cameras_per_id=(3, 3), images_per_camera=(1, 1), n_junk=2, n_distractors=2,
-                             regdb_images=2, attribute_images_per_id=2, pedes_images_per_id=2), **kw})
+                             regdb_images=2, regdb_ids=0, attribute_images_per_id=2, pedes_images_per_id=2,
+                             captions_per_image=2, ir_images_per_id=(2, 2), unseen_sids=False), **kw})
 
     @classmethod
     def cpu(cls, **kw):
-        "The `synth_cpu` preset: 64×32 images, a few thousand of them."
+        "The `synth_cpu` preset: 64×32 images, Market-scale category structure on 1,120 identities."
         return cls(**kw)
 
     @classmethod
     def gpu(cls, **kw):
         "Paper-sized: 256×128 images, Market-1501-sized identity counts."
-        return cls(**{**dict(height=256, width=128, n_train_ids=751, n_val_ids=100, n_test_ids=750, n_categories=600,
+        return cls(**{**dict(height=256, width=128, n_train_ids=751, n_val_ids=100, n_test_ids=750, n_categories=2500,
                              cameras_per_id=(3, 6), images_per_camera=(2, 4), n_junk=200, n_distractors=200,
-                             regdb_images=10, attribute_images_per_id=6, pedes_images_per_id=3), **kw})
+                             regdb_images=10, attribute_images_per_id=6, pedes_images_per_id=3, ir_images_per_id=(16, 24)), **kw})
+
+    @classmethod
+    def v1(cls, **kw):
+        "SynthPeds-v1 (frozen): the first `cpu` preset, which a linear model nearly solved; kept to re-create old results."
+        return cls(**{**dict(n_train_ids=240, n_val_ids=20, n_test_ids=160, n_categories=160, zipf_exponent=1.0,
+                             unseen_fraction=0.25, regdb_images=4, regdb_ids=0, captions_per_image=2, caption_error_rate=0.0,
+                             crop_jitter=0.0, articulation=0.0, unseen_sids=False, version='synthpeds-v1'), **kw})
 
 # %% ../../nbs/02_data.synth.ipynb #b9bba0d0
 UPPER_COLOURS = tuple(n[2:] for n in MARKET1501.names if n.startswith('up') and n != 'up')  # from the schema
@@ -96,6 +130,14 @@ UPPER_PATTERNS = ('plain', 'stripes', 'logo', 'plaid')
 # Colour popularity (a long tail: dark colours dominate street data); keys are matched to the schema's names
 _UPPER_W = dict(black=.30, white=.22, gray=.14, blue=.10, red=.08, green=.06, purple=.05, yellow=.05)
 _LOWER_W = dict(black=.38, blue=.20, gray=.14, white=.07, brown=.07, green=.04, pink=.04, purple=.03, yellow=.03)
+# v2: named tones inside each colour family. A tone keeps its family's attribute label (navy is labelled blue) but looks
+# like a neighbouring family (navy is nearly black, beige nearly white or yellow): the near neighbours of real annotations.
+COLOUR_TONES = dict(blue=dict(navy=(28, 36, 82), sky=(112, 156, 214)), white=dict(cream=(236, 226, 196), beige=(214, 196, 160)),
+                    black=dict(charcoal=(58, 58, 64)), red=dict(maroon=(112, 26, 38)), green=dict(olive=(96, 110, 42), teal=(28, 120, 120)),
+                    brown=dict(tan=(176, 136, 92), khaki=(170, 158, 112)), gray=dict(silver=(178, 180, 186)),
+                    purple=dict(violet=(150, 96, 200), plum=(92, 40, 82)), yellow=dict(mustard=(196, 156, 36)), pink=dict(rose=(214, 96, 128)))
+TONE_WORDS = dict(sky='sky blue')  # how a caption names a tone, where it is not the tone's key
+TONE_PROB = 0.35  # share of v2 garments dyed in a tone rather than the family's base colour
 
 # %% ../../nbs/02_data.synth.ipynb #c646c74a
 def _pick(rng, weights:dict):
@@ -155,6 +197,8 @@ class IdentitySpec:
     upper_material: str = 'cotton'  # A key of `MATERIALS`: what an infrared camera sees of the top
     lower_material: str = 'denim'  # A key of `MATERIALS`
     bag_colour: str = 'black'  # Colour of backpack, bag and handbag
+    upper_tone: str = ''  # A key of `COLOUR_TONES[upper_colour]`, or '' for the base colour (v2)
+    lower_tone: str = ''  # A key of `COLOUR_TONES[lower_colour]`, or '' (v2)
 
     @property
     def attribute_set(self) -> tuple:
@@ -170,12 +214,13 @@ def sample_identity(rng:np.random.Generator, # The random generator to draw deta
                     pid:int, # 1-based identity number
                     split:str, # 'train', 'val' or 'test'
                     category:int, # Index of `attribute_set` in the category pool
+                    version:str=SYNTH_VERSION, # v2 also draws colour tones (after every v1 draw, so v1 is unchanged)
                    ) -> IdentitySpec:
     "Dress an attribute set up as one identity by drawing its identity-specific detail."
     a = attribute_set
     age_height = dict(young=0.72, teenager=0.9, adult=1.0, old=0.97)[a['age']]
     hair = 'gray' if a['age'] == 'old' and rng.random() < 0.7 else _pick(rng, dict(black=.5, brown=.35, blond=.15))
-    return IdentitySpec(pid=pid, split=split, category=category, **a,
+    spec = IdentitySpec(pid=pid, split=split, category=category, **a,
         upper_shade=float(rng.uniform(0.72, 1.18)), lower_shade=float(rng.uniform(0.72, 1.18)),
         upper_pattern=_pick(rng, dict(plain=.55, stripes=.17, logo=.18, plaid=.10)),
         pattern_colour=str(rng.choice([c for c in COLOUR_RGB if c != a['upper_colour']])),
@@ -186,12 +231,18 @@ def sample_identity(rng:np.random.Generator, # The random generator to draw deta
         upper_material=_pick(rng, dict(cotton=.4, wool=.2, synthetic=.25, leather=.15)),
         lower_material=_pick(rng, dict(denim=.45, cotton=.3, synthetic=.15, wool=.1)),
         bag_colour=str(rng.choice(['black', 'brown', 'gray', 'blue', 'red'])))
+    if version == 'synthpeds-v1': return spec
+    def tone(colour):
+        tones = list(COLOUR_TONES.get(colour, {}))
+        return str(tones[rng.integers(len(tones))]) if tones and rng.random() < TONE_PROB else ''
+    return replace(spec, upper_tone=tone(a['upper_colour']), lower_tone=tone(a['lower_colour']))
 
 # %% ../../nbs/02_data.synth.ipynb #cb9a2345
-def market_attributes(identity:IdentitySpec, # The identity to describe
+def market_attributes(identity:IdentitySpec|dict, # The identity to describe, or an attribute set (`sample_attribute_set`)
                      ) -> np.ndarray:
     "The identity's attribute vector in `MARKET1501` order (0-based value indices)."
     i, yes = identity, (lambda b: 'yes' if b else 'no')
+    if isinstance(i, dict): i = SimpleNamespace(**i)
     values = dict(age=i.age, backpack=yes(i.backpack), bag=yes(i.bag), handbag=yes(i.handbag),
                   clothes='dress' if i.dress else 'pants', down='short' if i.lower_short else 'long',
                   up='short' if i.sleeve_short else 'long', hair='long' if i.hair_long else 'short',
@@ -260,9 +311,50 @@ class Rendering:
         "Attribute group → boolean (H, W) mask of the pixels where that group is visible."
         return {g: np.isin(self.regions, [REGION_ID[n] for n in names]) for g, names in ATTRIBUTE_REGIONS.items()}
 
+    def item_mask(self, item:str) -> np.ndarray:
+        "Boolean (H, W) mask of `item` (a key of `ITEM_REGIONS`) in this image."
+        check_arg(item in ITEM_REGIONS, 'item', f"one of {tuple(ITEM_REGIONS)}", item)
+        return np.isin(self.regions, [REGION_ID[n] for n in ITEM_REGIONS[item]])
+
+    def visible_items(self) -> tuple:
+        "Items with at least `max(2, H·W/512)` pixels in this image: what an annotator of this image could label."
+        h, w = self.regions.shape
+        counts = np.bincount(self.regions.ravel(), minlength=len(REGION_NAMES))
+        return tuple(it for it, names in ITEM_REGIONS.items() if counts[[REGION_ID[n] for n in names]].sum() >= max(2, h * w / 512))
+
+    def item_stripes(self, item:str, min_share:float=0.1) -> tuple:
+        "The image stripes (0..`N_STRIPES`-1, top to bottom) holding at least `min_share` of `item`'s pixels; () if absent."
+        m = self.item_mask(item)
+        if not m.any(): return ()
+        per = np.bincount(np.arange(m.shape[0]) * N_STRIPES // m.shape[0], weights=m.sum(1), minlength=N_STRIPES)
+        return tuple(int(k) for k in np.flatnonzero(per >= min_share * per.sum()))
+
+ITEM_REGIONS = dict(hair=('hair',), hat=('hat',), glasses=('glasses',), upper=('upper', 'pattern'), lower=('lower',),
+                    shoes=('shoes',), backpack=('backpack',), bag=('bag',), handbag=('handbag',))  # visible item → its regions
+
 # %% ../../nbs/02_data.synth.ipynb #7ce607b6
-def _ir_palette(i:IdentitySpec, rng) -> np.ndarray:
-    "Thermal brightness (0..1) of each region for identity `i`."
+def luminance(rgb) -> np.ndarray:
+    "Rec. 601 luma of RGB colours (0..255), in 0..1."
+    return np.asarray(rgb, float) @ np.array([0.299, 0.587, 0.114]) / 255
+
+def ir_brightness(rgb, # Dye colour(s), RGB 0..255
+                  material:str, # A key of `MATERIALS`
+                 ) -> np.ndarray:
+    "v2 infrared brightness (0..1) of a dyed fabric: mostly the dye's luminance, shifted by the material's emissivity."
+    return np.clip(0.16 + 0.6 * luminance(rgb) + 0.5 * (MATERIALS[material] - 0.5), 0.04, 1.0)
+
+def _ir_palette(i:IdentitySpec, rng, rgb:np.ndarray|None=None) -> np.ndarray:
+    "Thermal brightness (0..1) of each region for identity `i`; v2 passes the `rgb` palette, v1 (None) uses materials only."
+    if rgb is not None:
+        p = np.zeros(len(REGION_NAMES)); R = REGION_ID
+        p[R['skin']], p[R['glasses']] = 0.95, 0.1
+        p[R['hair']] = 0.2 + 0.5 * luminance(rgb[R['hair']])
+        for region, material in (('hat', 'cotton'), ('upper', i.upper_material), ('pattern', i.upper_material),
+                                 ('lower', i.lower_material), ('shoes', 'leather'), ('backpack', 'synthetic'),
+                                 ('bag', 'synthetic'), ('handbag', 'leather')):
+            p[R[region]] = ir_brightness(rgb[R[region]], material)
+        p[R['occluder']] = rng.uniform(0.1, 0.5)
+        return p
     p = np.zeros(len(REGION_NAMES))
     p[REGION_ID['skin']], p[REGION_ID['hair']], p[REGION_ID['hat']] = 0.95, 0.38, 0.3
     p[REGION_ID['upper']], p[REGION_ID['lower']] = MATERIALS[i.upper_material], MATERIALS[i.lower_material]
@@ -274,18 +366,33 @@ def _ir_palette(i:IdentitySpec, rng) -> np.ndarray:
 def _rgb_palette(i:IdentitySpec, rng) -> np.ndarray:
     "RGB colour (0..255) of each region for identity `i`."
     p = np.zeros((len(REGION_NAMES), 3))
-    shade = lambda c, s: np.clip(np.array(COLOUR_RGB[c], float) * s + (255 - np.array(COLOUR_RGB[c])) * max(s - 1, 0) * 0.5, 0, 255)
+    dye = lambda c, tone: np.array(COLOUR_TONES[c][tone] if tone else COLOUR_RGB[c], float)
+    shade = lambda c, s, tone='': np.clip(dye(c, tone) * s + (255 - dye(c, tone)) * max(s - 1, 0) * 0.5, 0, 255)
     p[REGION_ID['skin']], p[REGION_ID['hair']] = SKIN_TONES[i.skin], HAIR_COLOURS[i.hair_colour]
     p[REGION_ID['hat']] = COLOUR_RGB[i.bag_colour] if i.bag_colour != i.upper_colour else COLOUR_RGB['white']
-    p[REGION_ID['upper']], p[REGION_ID['lower']] = shade(i.upper_colour, i.upper_shade), shade(i.lower_colour, i.lower_shade)
+    p[REGION_ID['upper']], p[REGION_ID['lower']] = shade(i.upper_colour, i.upper_shade, i.upper_tone), shade(i.lower_colour, i.lower_shade, i.lower_tone)
     p[REGION_ID['pattern']], p[REGION_ID['shoes']] = COLOUR_RGB[i.pattern_colour], COLOUR_RGB[i.shoe_colour]
     p[REGION_ID['backpack']] = p[REGION_ID['bag']] = p[REGION_ID['handbag']] = COLOUR_RGB[i.bag_colour]
     p[REGION_ID['glasses']], p[REGION_ID['occluder']] = (15, 15, 20), rng.uniform(30, 220, 3)
     return p
 
 # %% ../../nbs/02_data.synth.ipynb #22dc1d08
-def _paint_person(lab:np.ndarray, u:np.ndarray, v:np.ndarray, i:IdentitySpec, view:str, stride:float, logo_visible:bool):
-    "Paint identity `i` into label map `lab` (in place), given body coordinates `u` (across) and `v` (down)."
+def material_texture(material:str, # A key of `MATERIALS`
+                     yy:np.ndarray, xx:np.ndarray, # Pixel-centre coordinates (`_pixel_grid`)
+                     u:np.ndarray, # Across-body coordinate (0 at the body's axis)
+                     height:int, # Image height: textures are drawn at the scale of a 64-pixel-high image
+                    ) -> np.ndarray:
+    "v2 multiplicative texture of a fabric, the same in RGB and infrared: twill, knit ribs, a leather sheen, synthetic ribs."
+    s = max(height / 64, 1.0)
+    if material == 'denim': return 1 + 0.12 * (np.floor((xx + yy) / s) % 2 * 2 - 1)  # diagonal twill
+    if material == 'wool': return 1 + 0.10 * np.cos(np.pi * xx / s)  # vertical knit ribs
+    if material == 'leather': return 1 + 0.35 * np.exp(-((u - 0.15) / 0.09) ** 2)  # a specular highlight
+    if material == 'synthetic': return 1 + 0.10 * (np.floor(yy / s) % 2 * 2 - 1)  # horizontal ribs
+    return np.ones_like(xx)  # cotton: plain
+
+def _paint_person(lab:np.ndarray, u:np.ndarray, v:np.ndarray, i:IdentitySpec, view:str, stride:float, logo_visible:bool,
+                  swing:float=0.0, big:bool=False):
+    "Paint identity `i` into label map `lab` (in place), given body coordinates `u` (across) and `v` (down); v2 passes `swing` and `big` accessories."
     def box(u0, u1, v0, v1): return (u >= u0) & (u < u1) & (v >= v0) & (v < v1)
     side = view == 'side'
     tw = 0.36 if side else 0.5  # half torso width: a side view is narrower
@@ -315,8 +422,13 @@ def _paint_person(lab:np.ndarray, u:np.ndarray, v:np.ndarray, i:IdentitySpec, vi
     torso = (np.abs(u) < tw * taper) & (v >= 0.165) & (v < 0.5)
     lab[torso] = REGION_ID['upper']
     arm_lo, arm_hi = (0.5 * tw + 0.05, 0.5 * tw + 0.25) if side else (tw, tw + 0.19)
-    arms = (np.abs(u) >= arm_lo) & (np.abs(u) < arm_hi) & (v >= 0.18) & (v < 0.53)
-    if side: arms = (np.abs(u + 0.05) < 0.16) & (v >= 0.19) & (v < 0.53)
+    if swing:  # v2 articulation: arms held away from the body (front/back) or swinging forward and back (side)
+        reach = np.clip(v - 0.18, 0, None)
+        au = np.abs(u) - abs(swing) * 0.5 * reach if not side else u + 0.05 - swing * 1.2 * reach
+        arms = (au >= arm_lo) & (au < arm_hi) & (v >= 0.18) & (v < 0.53) if not side else (np.abs(au) < 0.16) & (v >= 0.19) & (v < 0.53)
+    else:
+        arms = (np.abs(u) >= arm_lo) & (np.abs(u) < arm_hi) & (v >= 0.18) & (v < 0.53)
+        if side: arms = (np.abs(u + 0.05) < 0.16) & (v >= 0.19) & (v < 0.53)
     lab[arms] = REGION_ID['skin']
     lab[arms & (v < (0.29 if i.sleeve_short else 0.5))] = REGION_ID['upper']
     if i.upper_pattern == 'stripes': lab[(torso | (lab == REGION_ID['upper'])) & (np.floor(v * 36) % 2 == 1) & (v > 0.2)] = REGION_ID['pattern']
@@ -331,16 +443,18 @@ def _paint_person(lab:np.ndarray, u:np.ndarray, v:np.ndarray, i:IdentitySpec, vi
     if view == 'side': hair |= head & (u < -0.08)
     lab[hair] = REGION_ID['hair']
     if i.hair_long and view != 'front': lab[box(-0.34, 0.34, 0.06, 0.3) & ((lab != REGION_ID['upper']) | (v < 0.3))] = REGION_ID['hair']
-    if i.glasses and view != 'back': lab[head & (np.abs(v - 0.085) < 0.013) & (u > (-0.05 if side else -0.25))] = REGION_ID['glasses']
-    if i.hat: lab[box(-0.34, 0.34, -0.01, 0.04) | box(-0.45 if view != 'side' else 0.0, 0.45, 0.035, 0.05)] = REGION_ID['hat']
-    if i.backpack and view == 'back': lab[box(-0.42, 0.42, 0.19, 0.46)] = REGION_ID['backpack']
-    if i.backpack and view == 'front': lab[(np.abs(np.abs(u) - 0.3) < 0.05) & (v >= 0.165) & (v < 0.34)] = REGION_ID['backpack']  # straps
+    g = 1.5 if big else 1.0  # v2 draws accessories large enough to see at 64×32
+    if i.glasses and view != 'back': lab[head & (np.abs(v - 0.085) < 0.013 * g) & (u > (-0.05 if side else -0.25))] = REGION_ID['glasses']
+    if i.hat:
+        lab[box(-0.34, 0.34, -0.01 - 0.03 * big, 0.04) | box(-0.45 * g if view != 'side' else 0.0, 0.45 * g, 0.035, 0.05 + 0.012 * big)] = REGION_ID['hat']
+    if i.backpack and view == 'back': lab[box(-0.42 - 0.04 * big, 0.42 + 0.04 * big, 0.19, 0.46 + 0.05 * big)] = REGION_ID['backpack']
+    if i.backpack and view == 'front': lab[(np.abs(np.abs(u) - 0.3) < 0.05 * g) & (v >= 0.165) & (v < 0.34 + 0.06 * big)] = REGION_ID['backpack']  # straps
     if i.bag:
         s = -1 if view == 'back' else 1
-        strap = (np.abs((u * s) - (-0.35 + (v - 0.17) * 3.4)) < 0.06) & (v >= 0.165) & (v < 0.42)
-        lab[strap | box(*sorted((s * (tw - 0.05), s * (tw + 0.3))), 0.4, 0.55)] = REGION_ID['bag']
+        strap = (np.abs((u * s) - (-0.35 + (v - 0.17) * 3.4)) < 0.06 * g) & (v >= 0.165) & (v < 0.42)
+        lab[strap | box(*sorted((s * (tw - 0.05), s * (tw + 0.3 * g))), 0.4, 0.55 + 0.05 * big)] = REGION_ID['bag']
     if i.handbag:
-        hb = box(-0.16, 0.16, 0.53, 0.64) if side else box(-tw - 0.36, -tw - 0.02, 0.53, 0.64)
+        hb = box(-0.16 * g, 0.16 * g, 0.53, 0.64 + 0.05 * big) if side else box(-tw - 0.36 * g, -tw - 0.02, 0.53, 0.64 + 0.05 * big)
         lab[hb] = REGION_ID['handbag']
 
 # %% ../../nbs/02_data.synth.ipynb #4b1fe41e
@@ -390,8 +504,16 @@ def render_person(identity:IdentitySpec, # Who is pictured
                   width:int=32, # Image width
                   modality:str|None=None, # 'rgb' or 'ir'; None uses the camera's modality
                   view:str|None=None, # 'front', 'back' or 'side'; None draws from the camera's viewpoint distribution
+                  version:str=SYNTH_VERSION, # 'synthpeds-v1' renders exactly as v1 did (no tones, jitter, textures)
+                  crop_jitter:float|None=None, # Detector-box jitter (v2); None: the `SynthConfig` default
+                  articulation:float|None=None, # Arm swing and stride strength (v2); None: the `SynthConfig` default
                  ) -> Rendering:
     "Render one image of `identity` seen by `camera`, with its part masks and attribute regions."
+    check_arg(version in SYNTH_VERSIONS, 'version', f"one of {SYNTH_VERSIONS}", version)
+    v1 = version == 'synthpeds-v1'
+    crop_jitter = (0.0 if v1 else SynthConfig.crop_jitter) if crop_jitter is None else crop_jitter
+    articulation = (0.0 if v1 else SynthConfig.articulation) if articulation is None else articulation
+    check_arg(not v1 or (crop_jitter == 0 and articulation == 0), 'crop_jitter/articulation', "0 for 'synthpeds-v1'", (crop_jitter, articulation))
     modality = camera.modality if modality is None else modality
     check_arg(modality in MODALITIES, 'modality', f"one of {MODALITIES}", modality)
     check_arg(view is None or view in VIEWS, 'view', f"one of {VIEWS}", view)
@@ -405,11 +527,19 @@ def render_person(identity:IdentitySpec, # Who is pictured
     bw = width * 0.36 * identity.width_factor * (ph / (height * 0.88)) ** 0.5
     cx = width / 2 + rng.uniform(-0.07, 0.07) * width
     stride, mirror = rng.uniform(-0.25, 0.25), rng.random() < 0.5
+    swing = 0.0
+    if not v1:  # v2 draws from its own stream, so every v1 draw above and below is unchanged
+        rng2 = np.random.default_rng((*seed, 3))
+        jitter_scale, jitter_shift, swing = rng2.uniform(-1, 1, 3)
+        ph *= np.exp(crop_jitter * jitter_scale)  # a loose or tight box
+        top += crop_jitter * jitter_shift * ph  # a box that cuts the head or the feet, or leaves room
+        stride *= 1 + 0.8 * articulation
+        swing *= 0.5 * articulation
     yy, xx = _pixel_grid(height, width)
     v, u = (yy - top) / ph, (xx - cx) / (2 * bw)
     if view == 'side' and mirror: u = -u  # walking left instead of right
     lab = np.zeros((height, width), np.uint8)
-    _paint_person(lab, u, v, identity, view, stride, logo_visible=view == 'front')
+    _paint_person(lab, u, v, identity, view, stride, logo_visible=view == 'front', swing=swing, big=not v1)
     person = lab > 0
     parts = np.where(person, np.clip(np.floor(v * 6), 0, 5), -1).astype(np.int8)
     # occluder: a passer-by or an object hiding the bottom or one side
@@ -419,16 +549,22 @@ def render_person(identity:IdentitySpec, # Who is pictured
         if occl_draw[1] < 0.6: omask = yy > height * (1 - 0.25 - 0.2 * occl_draw[2])
         else: omask = (xx < width * (0.25 + 0.15 * occl_draw[2])) if occl_draw[3] < 0.5 else (xx > width * (0.75 - 0.15 * occl_draw[2]))
         lab[omask] = REGION_ID['occluder']; parts[omask] = -1
-    rgb_pal, ir_pal = _rgb_palette(identity, rng), _ir_palette(identity, rng)
+    rgb_pal = _rgb_palette(identity, rng)
+    ir_pal = _ir_palette(identity, rng, None if v1 else rgb_pal)
     shading = 1 - 0.18 * np.clip(np.abs(u), 0, 1.2)  # a rounded body
+    texture = None
+    if not v1:  # fabric textures, shared by both modalities so they survive in grey
+        upper_m, lower_m = np.isin(lab, (REGION_ID['upper'], REGION_ID['pattern'])), lab == REGION_ID['lower']
+        texture = np.where(upper_m, material_texture(identity.upper_material, yy, xx, u, height), 1.0)
+        texture = np.where(lower_m, material_texture(identity.lower_material, yy, xx, u, height), texture)
     bright, noise = rng.uniform(0.85, 1.15), rng.standard_normal((height, width), np.float32)
     bg = render_background(camera, seed, height, width, modality)
     if modality == 'rgb':
-        img = np.where(person[..., None], rgb_pal[lab] * shading[..., None], bg)
+        img = np.where(person[..., None], rgb_pal[lab] * (shading if texture is None else shading * texture)[..., None], bg)
         img = np.where((lab == REGION_ID['occluder'])[..., None], rgb_pal[REGION_ID['occluder']], img)
         img = img * camera.gain * bright * np.array(camera.cast) + camera.noise * noise[..., None]
     else:
-        img = np.where(person, ir_pal[lab] * 255 * (0.85 + 0.15 * shading), bg[..., 0])
+        img = np.where(person, ir_pal[lab] * 255 * (0.85 + 0.15 * shading) * (1 if texture is None else texture), bg[..., 0])
         img = np.where(lab == REGION_ID['occluder'], ir_pal[REGION_ID['occluder']] * 255, img)
         img = (img * camera.gain * bright + camera.noise * noise)[..., None].repeat(3, -1)
     pil = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
@@ -443,6 +579,8 @@ class Caption:
     text: str  # The sentence as written
     tokens: tuple  # Lower-case word tokens (CUHK-PEDES `processed_tokens`)
     parts: tuple  # One band index per token, -1 for words that name no body part
+    stripes: tuple = ()  # v2: per token, the image stripes (0..5) of the item the word names; () for other words
+    facts: tuple = ()  # v2: the (`IdentitySpec` field, value) pairs the caption states, as written (errors included)
 
 _SUBJECTS = dict(male=dict(young=['boy', 'little boy', 'kid'], teenager=['teenage boy', 'young man', 'teenager'],
                            adult=['man', 'guy', 'gentleman', 'male pedestrian'], old=['old man', 'elderly man', 'elderly gentleman']),
@@ -494,24 +632,107 @@ def _clauses(i:IdentitySpec, visible:set, view:str, rng) -> list[list[tuple[str,
         out.append(c + (words(f"in {his}", -1) + words('hand', 3) if rng.random() < 0.5 else []))
     return out
 
+# %% ../../nbs/02_data.synth.ipynb #c1a55e02
+ITEM_BAND = dict(hair=0, hat=0, glasses=0, upper=1, backpack=1, bag=2, handbag=3, shoes=5)  # body band of an item word ('lower': 3 or 4)
+_SUBJECTS_V2 = dict(male=dict(young=['boy', 'little boy', 'kid', 'young boy'], teenager=['teenage boy', 'young man', 'teenager', 'youth', 'lad'],
+                              adult=['man', 'guy', 'gentleman', 'male pedestrian', 'adult male', 'male'], old=['old man', 'elderly man', 'elderly gentleman', 'senior man']),
+                    female=dict(young=['girl', 'little girl', 'kid', 'young girl'], teenager=['teenage girl', 'young woman', 'teenager', 'young lady'],
+                                adult=['woman', 'lady', 'female pedestrian', 'adult female', 'female'], old=['old woman', 'elderly woman', 'elderly lady', 'senior woman']))
+_WEAR_V2 = ['wears', 'is wearing', 'has on', 'is dressed in', 'sports', 'is clad in']
+
+def _colour_word(family:str, tone:str, rng, error_rate:float) -> tuple[str, str, str]:
+    "(written word, written family, written tone): a tone's name or the family's, with a small chance of naming a wrong family."
+    if rng.random() < error_rate:  # an annotator slip: another family's base name
+        wrong = [c for c in COLOUR_RGB if c != family]
+        family, tone = wrong[rng.integers(len(wrong))], ''
+    if tone and rng.random() < 0.6: return TONE_WORDS.get(tone, tone), family, tone
+    return _GREY(family, rng), family, ''
+
+def _clauses_v2(i:IdentitySpec, visible:set, view:str, rng, error_rate:float=0.0) -> list[tuple[list, list]]:
+    "One candidate clause per visible item: ((word, item or -1) pairs, stated facts); relational phrases say where things are."
+    his = 'her' if i.gender == 'female' else 'his'
+    ch = lambda opts: opts[rng.integers(len(opts))]
+    def words(s, item): return [(w, item) for w in s.split()]
+    def tone_fact(field, family, tone): return [(f'{field}_colour', family)] + ([(f'{field}_tone', tone)] if tone else [])
+    out = []
+    if 'hair' in visible:
+        length = 'long' if i.hair_long else ch(['short', 'cropped'])
+        colour = ch([i.hair_colour, '']) if i.hair_colour != 'gray' else ch(['grey', 'gray', 'white'])
+        facts = [('hair_long', i.hair_long)] + ([('hair_colour', i.hair_colour)] if colour else [])
+        out.append((words(ch(['has', 'with']), -1) + words(f"{length} {colour} hair", 'hair'), facts))
+    if 'hat' in visible:
+        c = words(ch(['wears a', 'is wearing a', 'has on a']), -1) + words(ch(['hat', 'cap', 'baseball cap', 'beanie']), 'hat')
+        out.append((c + (words(f'on {his}', -1) + words('head', 'hat') if rng.random() < 0.3 else []), [('hat', True)]))
+    if 'glasses' in visible:
+        out.append((words(ch(['wears', 'has on']), -1) + words(ch(['glasses', 'spectacles', 'eyeglasses']), 'glasses'), [('glasses', True)]))
+    if 'upper' in visible:
+        sleeve = ch(['short sleeved', 'short sleeve', 'short-sleeved']) if i.sleeve_short else ch(['long sleeved', 'long sleeve', '', ''])
+        noun = ch(['shirt', 'top', 'tee', 't-shirt', 'polo shirt'] + (['blouse'] if i.gender == 'female' else []) if i.sleeve_short
+                  else ['shirt', 'top', 'jacket', 'sweater', 'hoodie', 'coat', 'pullover', 'cardigan'])
+        pattern = dict(stripes=ch(['striped', 'stripy', '']), plaid=ch(['plaid', 'checked', 'checkered', '']), plain='', logo='')[i.upper_pattern]
+        word, family, tone = _colour_word(i.upper_colour, i.upper_tone, rng, error_rate)
+        desc = ' '.join(w for w in (word, pattern, sleeve, noun) if w)
+        facts = tone_fact('upper', family, tone) + ([('sleeve_short', i.sleeve_short)] if sleeve else []) + ([('upper_pattern', i.upper_pattern)] if pattern else [])
+        clause = words(ch(['wears a', 'is wearing a', 'is dressed in a', 'has on a', 'sports a']), -1) + words(desc, 'upper')
+        if 'logo' in visible and i.upper_pattern == 'logo' and rng.random() < 0.8:
+            clause += words('with a', -1) + words(f"{_GREY(i.pattern_colour, rng)} logo", 'upper') + words('on the front', -1)
+            facts += [('upper_pattern', 'logo'), ('pattern_colour', i.pattern_colour)]
+        out.append((clause, facts))
+    if 'lower' in visible:
+        if i.dress: noun = ch(['skirt', 'short dress', 'short skirt', 'miniskirt']) if i.lower_short else ch(['long dress', 'long skirt', 'dress', 'maxi skirt'])
+        else: noun = ch(['shorts', 'short pants', 'knee-length shorts']) if i.lower_short else ch(['trousers', 'pants', 'jeans', 'long pants', 'slacks'])
+        word, family, tone = _colour_word(i.lower_colour, i.lower_tone, rng, error_rate)
+        facts = tone_fact('lower', family, tone) + [('lower_short', i.lower_short), ('dress', i.dress)]
+        out.append((words(ch(_WEAR_V2), -1) + words(f"{word} {noun}", 'lower'), facts))
+    if 'shoes' in visible:
+        word, family, _ = _colour_word(i.shoe_colour, '', rng, error_rate)
+        out.append((words(ch(['wears', 'has on', 'is wearing']), -1) + words(f"{word} {ch(['shoes', 'sneakers', 'trainers', 'loafers', 'running shoes'])}", 'shoes'),
+                    [('shoe_colour', family)]))
+    bag_word = lambda: _colour_word(i.bag_colour, '', rng, error_rate)
+    if 'backpack' in visible:
+        word, family, _ = bag_word()
+        c = words(ch(['carries a', 'has a', 'is carrying a']), -1) + words(f"{word} {ch(['backpack', 'rucksack', 'knapsack', 'school bag'])}", 'backpack')
+        where = ch([f'on {his} back', 'over both shoulders', f'strapped to {his} back', ''])
+        out.append((c + (words(where, -1) if where else []), [('backpack', True), ('bag_colour', family)]))
+    if 'bag' in visible:
+        word, family, _ = bag_word()
+        c = words(ch(['carries a', 'has a', 'is carrying a']), -1) + words(f"{word} {ch(['shoulder bag', 'bag', 'satchel', 'messenger bag', 'tote bag'])}", 'bag')
+        where = ch([f'over {his} shoulder', 'across the body', f'at {his} hip', ''])
+        out.append((c + (words(where, -1) if where else []), [('bag', True), ('bag_colour', family)]))
+    if 'handbag' in visible:
+        word, family, _ = bag_word()
+        c = words(ch(['holds a', 'carries a', 'is holding a']), -1) + words(f"{word} {ch(['handbag', 'purse', 'clutch'])}", 'handbag')
+        where = ch([f'in {his} hand', f'hanging from {his} arm', f'at {his} side', ''])
+        out.append((c + (words(where, -1) if where else []), [('handbag', True), ('bag_colour', family)]))
+    return out
+
 # %% ../../nbs/02_data.synth.ipynb #7b03871e
 def make_caption(identity:IdentitySpec, # Who is described
                  rendering:Rendering, # The image described (only what it shows can be mentioned)
                  rng:np.random.Generator, # Random generator for templates, order and omissions
                  mention_prob:float=0.75, # Probability of mentioning each visible item (at least 3 are mentioned)
                  distractor_prob:float=0.3, # Probability of adding an identity-irrelevant clause
+                 version:str=SYNTH_VERSION, # v2: richer wording, facts, stripe sets, annotator errors
+                 error_rate:float=0.0, # v2: probability of naming a colour wrongly
                 ) -> Caption:
-    "One template caption of `rendering`, with a band label per token."
-    i = identity
-    visible = {REGION_NAMES[r] for r in np.unique(rendering.regions)}
-    clauses = _clauses(i, visible, rendering.view, rng)
+    "One template caption of `rendering`, with a band label per token (v2: also stripe sets and the stated facts)."
+    i, v1 = identity, version == 'synthpeds-v1'
+    if v1:
+        visible = {REGION_NAMES[r] for r in np.unique(rendering.regions)}
+        clauses, facts = _clauses(i, visible, rendering.view, rng), None
+    else:  # an item is mentioned only if this image shows enough of it
+        visible = set(rendering.visible_items())
+        if (rendering.regions == REGION_ID['pattern']).sum() >= 2: visible.add('logo')  # a logo only where it shows
+        pairs = _clauses_v2(i, visible, rendering.view, rng, error_rate)
+        clauses, facts = [c for c, _ in pairs], [f for _, f in pairs]
     keep = rng.random(len(clauses)) < mention_prob
     if keep.sum() < min(3, len(clauses)): keep[rng.permutation(len(clauses))[:min(3, len(clauses))]] = True
+    if facts is not None: facts = [(('gender', i.gender), ('age', i.age))] + [f for f, k in zip(facts, keep) if k]
     clauses = [c for c, k in zip(clauses, keep) if k]
     if rng.random() < distractor_prob: clauses.append([(w, -1) for w in _DISTRACTORS[rng.integers(len(_DISTRACTORS))].split()])
     clauses = [clauses[k] for k in rng.permutation(len(clauses))]
     clauses = [c if k == 0 or c[0][0] != 'with' else [('has', -1)] + c[1:] for k, c in enumerate(clauses)]  # "with ..." only opens
-    noun = _SUBJECTS[i.gender][i.age][rng.integers(3)]
+    noun = _SUBJECTS[i.gender][i.age][rng.integers(3)] if v1 else (lambda o: o[rng.integers(len(o))])(_SUBJECTS_V2[i.gender][i.age])
     article = ['a', 'the', 'this'][rng.integers(3)] if noun[0] not in 'aeiou' else ['an', 'the', 'this'][rng.integers(3)]
     pron = 'she' if i.gender == 'female' else 'he'
     toks, text = [(w, -1) for w in f"{article} {noun}".split()], f"{article.capitalize()} {noun}"
@@ -524,9 +745,16 @@ def make_caption(identity:IdentitySpec, # Who is described
         elif joint == ' and': text += ' and'; toks.append(('and', -1))
         else: text += joint
         text += ' ' + ' '.join(w for w, _ in c); toks += c
-    return Caption(text=text + '.', tokens=tuple(w for w, _ in toks), parts=tuple(p for _, p in toks))
+    if v1: return Caption(text=text + '.', tokens=tuple(w for w, _ in toks), parts=tuple(p for _, p in toks))
+    band = lambda it: -1 if it == -1 else (3 if i.lower_short else 4) if it == 'lower' else ITEM_BAND[it]
+    stripes = {it: rendering.item_stripes(it) for it in {p for _, p in toks if p != -1}}
+    return Caption(text=text + '.', tokens=tuple(w for w, _ in toks), parts=tuple(band(p) for _, p in toks),
+                   stripes=tuple(() if p == -1 else stripes[p] for _, p in toks),
+                   facts=tuple(dict.fromkeys(f for fs in facts for f in fs)))
 
 # %% ../../nbs/02_data.synth.ipynb #74eb17be
+MEMO_BYTES = 512 * 2**20  # cap of `SynthWorld.memoised`'s renderings (images, parts and regions)
+
 @dataclass(frozen=True)
 class Shot:
     "One image of an identity: which camera, and the seed that fixes pose, background and occlusion."
@@ -551,23 +779,77 @@ class SynthWorld:
         check_arg(split in ('train', 'val', 'test'), 'split', "'train', 'val' or 'test'", split)
         return sorted(p for p, i in self.identities.items() if i.split == split)
 
-    def shots_of(self, pid:int) -> list[Shot]: return [s for s in self.shots if s.pid == pid]
+    def shots_of(self, pid:int) -> list[Shot]:
+        "The identity's shots, in order."
+        if getattr(self, '_by_pid', None) is None or self._n_indexed != len(self.shots):
+            self._by_pid, self._n_indexed = {}, len(self.shots)
+            for s in self.shots: self._by_pid.setdefault(s.pid, []).append(s)
+        return list(self._by_pid.get(pid, []))
 
     def render(self, shot:Shot, modality:str|None=None, view:str|None=None, camera:int|None=None) -> Rendering:
         "Render `shot` (in its camera's modality unless `modality` is given; `camera` overrides the shot's camera)."
-        cam = self.cameras[shot.camera if camera is None else camera]
-        return render_person(self.identities[shot.pid], cam, shot.seed, self.config.height, self.config.width, modality, view)
+        cam, c = self.cameras[shot.camera if camera is None else camera], self.config
+        memo, key = getattr(self, '_memo', None), (shot, modality, view, camera)
+        if memo is not None and key in memo: return memo[key]
+        r = render_person(self.identities[shot.pid], cam, shot.seed, c.height, c.width, modality, view, version=c.version,
+                          crop_jitter=c.crop_jitter, articulation=c.articulation)
+        if memo is not None and len(memo) * r.image.nbytes * 5 // 3 < MEMO_BYTES: memo[key] = r
+        return r
 
-    def captions(self, shot:Shot, rendering:Rendering|None=None, n:int=2) -> list[Caption]:
-        "`n` captions of `shot` as seen in its visible rendering (deterministic per shot)."
+    def memoised(self) -> SynthWorld:
+        "A copy whose `render` keeps its results (up to `MEMO_BYTES`), for writers that picture the same shots."
+        w = replace(self); w._memo = {}
+        return w
+
+    def captions(self, shot:Shot, rendering:Rendering|None=None, n:int|None=None) -> list[Caption]:
+        "`n` (default `captions_per_image`) captions of `shot` as seen in its visible rendering (deterministic per shot)."
         r = self.render(shot, 'rgb') if rendering is None else rendering
-        rng = np.random.default_rng((*shot.seed, 2))
-        return [make_caption(self.identities[shot.pid], r, rng) for _ in range(n)]
+        rng, c = np.random.default_rng((*shot.seed, 2)), self.config
+        n = c.captions_per_image if n is None else n
+        return [make_caption(self.identities[shot.pid], r, rng, version=c.version, error_rate=c.caption_error_rate) for _ in range(n)]
+
+    def ir_shots_of(self, pid:int) -> list[Shot]:
+        "The identity's infrared shots in the SYSU-MM01 layout: its IR-camera shots, plus (v2) extra ones up to `ir_images_per_id`."
+        own = [s for s in self.shots_of(pid) if s.camera in IR_CAMERAS]
+        if self.config.is_v1: return own
+        r = np.random.default_rng((self.seed, 9, pid))
+        lo, hi = self.config.ir_images_per_id
+        want = int(r.integers(lo, hi + 1))
+        cams = sorted({s.camera for s in own}) or [IR_CAMERAS[0]]
+        start = max((s.index for s in self.shots_of(pid)), default=-1) + 1
+        extra = [Shot(pid, cams[k % len(cams)], start + k, (self.seed, 9, pid, k)) for k in range(max(0, want - len(own)))]
+        return own + extra
 
     def __repr__(self):
         n = {s: len(self.ids(s)) for s in ('train', 'val', 'test')}
         return (f"SynthWorld({self.config.version}, seed={self.seed}, {self.config.height}x{self.config.width}, ids {n}, "
                 f"{len(self.shots)} shots, {len(self.categories)} categories ({len(self.unseen_categories)} test-only))")
+
+# %% ../../nbs/02_data.synth.ipynb #5e1d0a11
+HELD_OUT_SIDS = dict(head=1, upper=2, lower=3, identity=1, carrying=1)  # v2: semantic IDs per group kept out of training
+_GROUP_INDEX = {g: [MARKET1501.index(n) for n in names] for g, names in MARKET1501.groups.items()}
+
+def semantic_ids(attribute_set:dict|IdentitySpec, # An attribute set or identity
+                ) -> dict[str, tuple]:
+    "Cerberus' semantic ID of each attribute group: the tuple of the group's Market-1501 attribute values."
+    vec = market_attributes(attribute_set)
+    return {g: tuple(int(vec[k]) for k in idx) for g, idx in _GROUP_INDEX.items()}
+
+def held_out_sids(categories:list, # The world's category pool (attribute-set dicts)
+                  rng:np.random.Generator, # Random generator of the choice
+                  counts:dict=HELD_OUT_SIDS, # How many SIDs to hold out per group
+                 ) -> dict[str, set]:
+    "Per group, semantic IDs to keep out of training: drawn from those outside the top third by frequency in the pool."
+    sids = [semantic_ids(a) for a in categories]
+    held = {}
+    for g, k in counts.items():
+        freq = Counter(s[g] for s in sids)
+        ranked = [s for s, _ in freq.most_common()]
+        tail = ranked[-(-len(ranked) * 2 // 3):] if len(ranked) > 1 else []  # the rarer two thirds
+        tail = [s for s in tail if freq[s] >= 2] or tail  # one that several categories share, where there is one
+        pick = rng.choice(len(tail), size=min(k, len(tail)), replace=False) if tail else []
+        held[g] = {tail[j] for j in pick}
+    return held
 
 # %% ../../nbs/02_data.synth.ipynb #a70d90f1
 def _zipf(n, s): w = np.arange(1, n + 1, dtype=float) ** -s; return w / w.sum()
@@ -590,8 +872,19 @@ def make_world(config:SynthConfig|None=None, # Sizes and knobs; `SynthConfig.cpu
     check_arg(len(cats) == c.n_categories, 'n_categories', f"at most {len(cats)} (the distinct attribute sets the prior gave)", c.n_categories)
     # the most popular quarter of the pool is always seen in training; test-only categories come from the rest
     n_unseen = min(max(1, round(len(cats) * c.unseen_fraction)), len(cats) - len(cats) // 4) if c.unseen_fraction > 0 else 0
-    unseen = set(rng.choice(np.arange(len(cats) // 4, len(cats)), size=n_unseen, replace=False).tolist()) if n_unseen else set()
+    if c.unseen_sids and n_unseen:  # v2: whole semantic IDs of every group are test-only, then random categories up to the share
+        held = held_out_sids(cats, np.random.default_rng((seed, 10)))
+        # every category holding a held-out SID is test-only, popular or not, so the SID never reaches training
+        unseen = {k for k, a in enumerate(cats) if any(s in held[g] for g, s in semantic_ids(a).items())}
+        rest = np.array([k for k in range(len(cats) // 4, len(cats)) if k not in unseen], dtype=int)
+        more = max(0, n_unseen - len(unseen))
+        unseen |= set(rng.choice(rest, size=min(more, len(rest)), replace=False).tolist()) if more and len(rest) else set()
+        n_unseen = len(unseen)
+    else:
+        unseen = set(rng.choice(np.arange(len(cats) // 4, len(cats)), size=n_unseen, replace=False).tolist()) if n_unseen else set()
     seen_idx = np.array([k for k in range(len(cats)) if k not in unseen]); unseen_idx = np.array(sorted(unseen), dtype=int)
+    check_arg(len(seen_idx) >= len(cats) // 2, 'unseen_sids', f"a pool that keeps half its categories for training "
+              f"(held-out SIDs leave {len(seen_idx)} of {len(cats)}): raise n_categories or set unseen_sids=False", c.unseen_sids)
     splits = ['train'] * c.n_train_ids + ['val'] * c.n_val_ids + ['test'] * c.n_test_ids
     pids = rng.permutation(len(splits)) + 1  # train and test ids interleave in the numbering, as in Market-1501
     identities = {}
@@ -599,7 +892,7 @@ def make_world(config:SynthConfig|None=None, # Sizes and knobs; `SynthConfig.cpu
         from_unseen = split == 'test' and n_unseen > 0 and rng.random() < c.unseen_fraction
         pool = unseen_idx if from_unseen else seen_idx
         k = int(pool[rng.choice(len(pool), p=_zipf(len(pool), c.zipf_exponent))])
-        identities[int(pid)] = sample_identity(rng, cats[k], int(pid), split, k)
+        identities[int(pid)] = sample_identity(rng, cats[k], int(pid), split, k, version=c.version)
     cameras = make_cameras(np.random.default_rng((seed, 1)), c.occlusion)
     shots = []
     for pid in sorted(identities):
@@ -650,12 +943,16 @@ def _save_image(image:np.ndarray, path:Path):
     kw = dict(quality=95, subsampling=0) if path.suffix == '.jpg' else {}
     Image.fromarray(image).save(path, **kw)
 
-def _savemat(path:Path, mdict:dict):
+def _savemat(path:Path, mdict:dict, version:str=SYNTH_VERSION):
     "`scipy.io.savemat` with the header's creation time replaced by a fixed text (byte-identical files)."
     buf = io.BytesIO(); scipy.io.savemat(buf, mdict, do_compression=False, oned_as='row')
     data = bytearray(buf.getvalue())
-    data[:116] = f"MATLAB 5.0 MAT-file, written by SynthPeds {SYNTH_VERSION}".ljust(116).encode('ascii')
+    data[:116] = f"MATLAB 5.0 MAT-file, written by SynthPeds {version}".ljust(116).encode('ascii')
     path.write_bytes(bytes(data))
+
+def _write_visibility(d:Path, visible:dict):
+    "v2 sidecar `synth_visibility.json`: image path (relative to `d`) → the items visible in it (`Rendering.visible_items`)."
+    (d / 'synth_visibility.json').write_text(json.dumps(dict(sorted(visible.items()))) + '\n')
 
 def _cellstr(strings, column:bool=False) -> np.ndarray:
     "A MATLAB cell array of strings: (1, N), or (N, 1) if `column`."
@@ -681,10 +978,11 @@ def write_market1501(world:SynthWorld, # The world to write
                     ) -> Path:
     "Write the Market-1501 layout (images in visible light, plus `market_attribute.mat`); return its folder."
     d = _dataset_dir(world, root, 'Market-1501-v15.09.15')
-    serial = {s: k for k, s in enumerate(world.shots)}
+    serial, visible = {s: k for k, s in enumerate(world.shots)}, {}
     def put(shot, folder):
         name = market_name(shot.pid, shot.camera, 5 * serial[shot] + 1, seq=1 + shot.index % 6)
-        _save_image(world.render(shot, 'rgb').image, d / folder / name)
+        r = world.render(shot, 'rgb')
+        _save_image(r.image, d / folder / name); visible[f'{folder}/{name}'] = list(r.visible_items())
     for pid in world.ids('train') + world.ids('val'):
         for s in world.shots_of(pid): put(s, 'bounding_box_train')
     for pid in world.ids('test'):
@@ -709,7 +1007,8 @@ def write_market1501(world:SynthWorld, # The world to write
         codes = MARKET1501.to_mat_codes(np.stack([market_attributes(world.identities[p]) for p in pids]))
         attrs[part] = {n: codes[:, MARKET1501.index(n)][None].astype(np.float64) for n in MAT_FIELD_ORDERS['market1501'][part]}
         attrs[part]['image_index'] = _cellstr([f'{p:04d}' for p in pids])
-    _savemat(d / 'market_attribute.mat', {'market_attribute': attrs})
+    _savemat(d / 'market_attribute.mat', {'market_attribute': attrs}, world.config.version)
+    if not world.config.is_v1: _write_visibility(d, visible)
     return d
 
 # %% ../../nbs/02_data.synth.ipynb #0849edbf
@@ -731,7 +1030,9 @@ def write_sysu_mm01(world:SynthWorld, # The world to write
     "Write the SYSU-MM01 layout (RGB cameras 1, 2, 4, 5; infrared 3, 6) with `attributes.json`; return its folder."
     d = _dataset_dir(world, root, 'SYSU-MM01')
     count = Counter()
-    for s in world.shots:
+    shots = world.shots if world.config.is_v1 else [
+        s for pid in sorted(world.identities) for s in [x for x in world.shots_of(pid) if x.camera in RGB_CAMERAS] + world.ir_shots_of(pid)]
+    for s in shots:
         count[s.pid, s.camera] += 1
         _save_image(world.render(s).image, d / f'cam{s.camera}' / f'{s.pid:04d}' / f'{count[s.pid, s.camera]:04d}.jpg')
     (d / 'exp').mkdir()
@@ -747,8 +1048,10 @@ def write_regdb(world:SynthWorld, # The world to write
                ) -> Path:
     "Write the RegDB layout (visible and thermal bitmaps, 10 split files per direction) with `attributes.json`."
     d = _dataset_dir(world, root, 'RegDB')
-    files = {}
-    for pid in sorted(world.identities):
+    files, pids = {}, sorted(world.identities)
+    if world.config.regdb_ids and world.config.regdb_ids < len(pids):  # the release's 412 persons, drawn from the world
+        pids = sorted(np.random.default_rng((world.seed, 11)).choice(pids, world.config.regdb_ids, replace=False).tolist())
+    for pid in pids:
         i = world.identities[pid]
         for k in range(world.config.regdb_images):
             shot = Shot(pid, REGDB_CAMERA, k, (world.seed, 5, pid, k))
@@ -757,7 +1060,7 @@ def write_regdb(world:SynthWorld, # The world to write
                 rel = f'{folder}/{pid}/{i.gender}_{r.view}_{k}_{pid}.bmp'
                 _save_image(r.image, d / rel); files.setdefault((pid, folder), []).append(rel)
     (d / 'idx').mkdir()
-    pids = np.array(sorted(world.identities))
+    pids = np.array(pids)
     for t in range(1, n_trials + 1):
         perm = np.random.default_rng((world.seed, 6, t)).permutation(pids)
         halves = dict(train=sorted(perm[:len(perm) // 2].tolist()), test=sorted(perm[len(perm) // 2:].tolist()))
@@ -779,7 +1082,7 @@ def write_cuhk_pedes(world:SynthWorld, # The world to write
                     ) -> Path:
     "Write the CUHK-PEDES layout (`imgs/`, `reid_raw.json`) plus `synth_word_parts.json`; return its folder."
     d = _dataset_dir(world, root, 'CUHK-PEDES')
-    records, parts = [], {}
+    records, parts, stripes = [], {}, {}
     for pid in sorted(world.identities):
         for s in _spread(world.shots_of(pid), world.config.pedes_images_per_id):
             r = world.render(s, 'rgb'); caps = world.captions(s, r)
@@ -788,8 +1091,10 @@ def write_cuhk_pedes(world:SynthWorld, # The world to write
             records.append(dict(split=world.identities[pid].split, captions=[c.text for c in caps], file_path=rel,
                                 processed_tokens=[list(c.tokens) for c in caps], id=pid))
             parts[rel] = [list(c.parts) for c in caps]
+            stripes[rel] = [[list(s) for s in c.stripes] for c in caps]
     (d / 'reid_raw.json').write_text(json.dumps(records) + '\n')
     (d / 'synth_word_parts.json').write_text(json.dumps(parts) + '\n')
+    if not world.config.is_v1: (d / 'synth_word_stripes.json').write_text(json.dumps(stripes) + '\n')
     return d
 
 # %% ../../nbs/02_data.synth.ipynb #9adf03a3
@@ -817,15 +1122,23 @@ _PETA_NEVER = {'accessoryMuffler', 'upperBodyVNeck', 'footwearSandals', 'carryin
                'lowerBodyThinStripes', 'carryingLuggageCase', 'upperBodyNoSleeve', 'footwearStocking', 'upperBodySuit',
                'carryingSuitcase', 'lowerBodySuits', 'upperBodyThickStripes'}  # things SynthPeds never renders
 
+def _seen(i:IdentitySpec, visible) -> SimpleNamespace:
+    "Item flags of `i` as an annotator of one image sees them: an item hidden in this view is labelled absent (v2)."
+    flag = lambda item: bool(getattr(i, item)) and (visible is None or item in visible)
+    return SimpleNamespace(hat=flag('hat'), glasses=flag('glasses'), backpack=flag('backpack'), bag=flag('bag'), handbag=flag('handbag'))
+
 def peta_labels(identity:IdentitySpec, # The identity pictured
+                visible:tuple|None=None, # Items visible in the image (`Rendering.visible_items`); None: identity-level (v1)
                ) -> np.ndarray:
     "The 105 PETA labels (0/1, `PETA_ATTRIBUTE_NAMES` order) of an image of `identity`."
-    i = identity
+    i, s = identity, _seen(identity, visible)
     pants, formal_top = not i.dress, (not i.sleeve_short and i.upper_material == 'wool')
     formal_bottom = pants and not i.lower_short and i.lower_material == 'wool'
-    age = dict(young='personalLess15', teenager='personalLess30', old='personalLarger60').get(
-        i.age, ('personalLess30', 'personalLess45', 'personalLess60')[i.pid % 3])  # PETA's finer age bins, per identity
-    on = dict(accessoryHat=i.hat, accessoryNothing=not (i.hat or i.glasses), accessorySunglasses=i.glasses,
+    if visible is None:  # v1 drew PETA's finer adult bins from the identity number: labels no pixel shows
+        adult = ('personalLess30', 'personalLess45', 'personalLess60')[i.pid % 3]
+    else: adult = 'personalLess45'  # v2: one bin per age the renderer draws
+    age = dict(young='personalLess15', teenager='personalLess30', old='personalLarger60').get(i.age, adult)
+    on = dict(accessoryHat=s.hat, accessoryNothing=not (s.hat or s.glasses), accessorySunglasses=s.glasses,
               hairLong=i.hair_long, hairShort=not i.hair_long, upperBodyCasual=not formal_top, upperBodyFormal=formal_top,
               upperBodyJacket=not i.sleeve_short and i.upper_material == 'leather', upperBodyLogo=i.upper_pattern == 'logo',
               upperBodyPlaid=i.upper_pattern == 'plaid', upperBodyThinStripes=i.upper_pattern == 'stripes',
@@ -839,8 +1152,8 @@ def peta_labels(identity:IdentitySpec, # The identity pictured
               lowerBodyShorts=pants and i.lower_short, lowerBodyShortSkirt=i.dress and i.lower_short,
               lowerBodyLongSkirt=i.dress and not i.lower_short,
               footwearLeatherShoes=i.shoe_colour in ('black', 'brown'), footwearSneaker=i.shoe_colour in ('white', 'red', 'blue'),
-              footwearShoes=i.shoe_colour == 'gray', carryingBackpack=i.backpack, carryingMessengerBag=i.bag,
-              carryingOther=i.handbag, carryingNothing=not (i.backpack or i.bag or i.handbag),
+              footwearShoes=i.shoe_colour == 'gray', carryingBackpack=s.backpack, carryingMessengerBag=s.bag,
+              carryingOther=s.handbag, carryingNothing=not (s.backpack or s.bag or s.handbag),
               personalLess15=False, personalLess30=False, personalLess45=False, personalLess60=False, personalLarger60=False,
               personalMale=i.gender == 'male', personalFemale=i.gender == 'female')
     on[age] = True
@@ -852,12 +1165,13 @@ def peta_labels(identity:IdentitySpec, # The identity pictured
 
 def pa100k_labels(identity:IdentitySpec, # The identity pictured
                   view:str, # The rendering's viewpoint: PA100K labels 'Front', 'Side' and 'Back' per image
+                  visible:tuple|None=None, # Items visible in the image; None: identity-level (v1)
                  ) -> np.ndarray:
     "The 26 PA100K labels (0/1, `PA100K` order) of one image."
-    i = identity
+    i, s = identity, _seen(identity, visible)
     on = {'Female': i.gender == 'female', 'AgeOver60': i.age == 'old', 'Age18-60': i.age == 'adult',
           'AgeLess18': i.age in ('young', 'teenager'), 'Front': view == 'front', 'Side': view == 'side', 'Back': view == 'back',
-          'Hat': i.hat, 'Glasses': i.glasses, 'HandBag': i.handbag, 'ShoulderBag': i.bag, 'Backpack': i.backpack,
+          'Hat': s.hat, 'Glasses': s.glasses, 'HandBag': s.handbag, 'ShoulderBag': s.bag, 'Backpack': s.backpack,
           'HoldObjectsInFront': False, 'ShortSleeve': i.sleeve_short, 'LongSleeve': not i.sleeve_short,
           'UpperStride': i.upper_pattern == 'stripes', 'UpperLogo': i.upper_pattern == 'logo', 'UpperPlaid': i.upper_pattern == 'plaid',
           'UpperSplice': False, 'LowerStripe': False, 'LowerPattern': False, 'LongCoat': False,
@@ -876,10 +1190,12 @@ def write_peta(world:SynthWorld, # The world to write
               ) -> Path:
     "Write the PETA layout of Rethinking_of_PAR (`images/`, `dataset_all.pkl`, a plain dict); return its folder."
     d = _dataset_dir(world, root, 'PETA')
-    names, labels, splits = [], [], []
+    names, labels, splits, visible = [], [], [], {}
+    v1 = world.config.is_v1
     for n, (split, s, r) in enumerate(_attribute_images(world), 1):
         names.append(f'{n:05d}.png'); _save_image(r.image, d / 'images' / names[-1])
-        labels.append(peta_labels(world.identities[s.pid])); splits.append(split)
+        seen = None if v1 else r.visible_items(); visible[f'images/{names[-1]}'] = seen
+        labels.append(peta_labels(world.identities[s.pid], seen)); splits.append(split)
     splits = np.array(splits)
     part = {k: np.flatnonzero(splits == k) for k in ('train', 'val', 'test')}
     part['trainval'] = np.flatnonzero(splits != 'test')
@@ -888,6 +1204,7 @@ def write_peta(world:SynthWorld, # The world to write
                    label_idx=dict(eval=list(PETA_MAT_INDEX), color=list(range(35, 79)), extra=list(range(79, 105))),
                    partition=part, weight_train=np.stack(labels)[part['train']].mean(0))
     with open(d / 'dataset_all.pkl', 'wb') as f: pickle.dump(dataset, f, protocol=4)
+    if not v1: _write_visibility(d, {k: list(v) for k, v in visible.items()})
     return d
 
 def write_pa100k(world:SynthWorld, # The world to write
@@ -896,25 +1213,45 @@ def write_pa100k(world:SynthWorld, # The world to write
     "Write the official PA100K layout (`data/`, `annotation.mat`); return its folder."
     d = _dataset_dir(world, root, 'PA100k')
     names, labels = {k: [] for k in ('train', 'val', 'test')}, {k: [] for k in ('train', 'val', 'test')}
+    v1, visible = world.config.is_v1, {}
     for n, (split, s, r) in enumerate(_attribute_images(world), 1):
         names[split].append(f'{n:06d}.jpg'); _save_image(r.image, d / 'data' / names[split][-1])
-        labels[split].append(pa100k_labels(world.identities[s.pid], r.view))
+        seen = None if v1 else r.visible_items(); visible[f'data/{names[split][-1]}'] = seen
+        labels[split].append(pa100k_labels(world.identities[s.pid], r.view, seen))
     mat = dict(attributes=_cellstr(PA100K.names, column=True))
     for k in names:
         mat[f'{k}_images_name'] = _cellstr(names[k], column=True)
         mat[f'{k}_label'] = np.stack(labels[k]).astype(np.uint8) if labels[k] else np.zeros((0, len(PA100K)), np.uint8)
-    _savemat(d / 'annotation.mat', mat)
+    _savemat(d / 'annotation.mat', mat, world.config.version)
+    if not v1: _write_visibility(d, {k: list(v) for k, v in visible.items()})
     return d
 
 # %% ../../nbs/02_data.synth.ipynb #9cb8665f
 WRITERS = dict(market1501=write_market1501, sysu_mm01=write_sysu_mm01, regdb=write_regdb, cuhk_pedes=write_cuhk_pedes,
                peta=write_peta, pa100k=write_pa100k)
 
+def _write_group(args):
+    "Write a group of layouts in one process; layouts of a group picture the same shots, so renderings are shared."
+    names, world, root = args
+    world = world.memoised() if len(names) > 1 else world
+    return [(name, WRITERS[name](world, root)) for name in names]
+
+_WRITE_GROUPS = (('sysu_mm01',), ('market1501',), ('cuhk_pedes', 'peta', 'pa100k'), ('regdb',))  # biggest first
+
 def write_all(world:SynthWorld, # The world to write
               root:str|Path|None=None, # Data root; `data_root()` if None
+              n_jobs:int|None=None, # Worker processes, one layout each; None: one per CPU core (1 writes in this process)
              ) -> dict[str, Path]:
-    "Write every layout; return dataset name → folder."
-    return {name: writer(world, root) for name, writer in WRITERS.items()}
+    "Write every layout (in parallel over layouts, same bytes as one process); return dataset name → folder."
+    n_jobs = min(len(WRITERS), os.cpu_count() or 1) if n_jobs is None else n_jobs
+    check_arg(isinstance(n_jobs, int) and n_jobs >= 1, 'n_jobs', 'a positive number of processes', n_jobs)
+    root = data_root(root)
+    tasks = [(names, world, root) for names in _WRITE_GROUPS]
+    if n_jobs == 1: done = dict(kv for t in tasks for kv in _write_group(t))
+    else:  # workers only run numpy and PIL, so forking is safe
+        ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
+        with ctx.Pool(min(n_jobs, len(tasks))) as pool: done = dict(kv for part in pool.imap_unordered(_write_group, tasks) for kv in part)
+    return {name: done[name] for name in WRITERS}
 
 # %% ../../nbs/02_data.synth.ipynb #9aa6be41
 def synthpeds_dataset(root:str|Path, # Data root; the layout goes to its usual folder under it
