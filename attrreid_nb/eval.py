@@ -638,7 +638,7 @@ class ReIDEvalCallback(Callback):
         self.q_pids, self.g_pids, self.q_camids, self.g_camids = q_pids, g_pids, q_camids, g_camids
         self.protocol = _PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
         self.query_feature_fn, self.gallery_feature_fn = query_feature_fn, gallery_feature_fn or query_feature_fn
-        self.values, self.history = {k: float('nan') for k in self.metric_keys}, []
+        self.values, self.history, self.result = {k: float('nan') for k in self.metric_keys}, [], None
 
     def before_fit(self):
         have = set(self.learn.metrics.attrgot('name'))
@@ -662,5 +662,6 @@ class ReIDEvalCallback(Callback):
         if (epoch + 1) % self.every == 0 or epoch + 1 == n_epoch:
             res = self.evaluate()
             self.values = {k: float(res[k]) for k in self.metric_keys}
+            self.result = res  # the last evaluation in full (per-query results included), for re-analysis
             self.history.append({'epoch': epoch, **self.values})
         else: self.values = {k: float('nan') for k in self.metric_keys}
