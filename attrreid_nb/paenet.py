@@ -20,6 +20,7 @@ from .data.synth import *
 from .data.readers import *
 from .data.loaders import *
 from .eval import *
+from .eval import _sysu_removal
 from .models import *
 from .losses import *
 from .learner import *
@@ -29,8 +30,9 @@ __all__ = ['LOSS_WEIGHTS', 'ATTRIBUTE_SOURCES', 'ABLATION_ROWS', 'SYSU_KEYS', 'P
            'sysu_visible_pool', 'paenet_dataloaders', 'weighted_regularized_triplet_loss', 'NonLocalBlock',
            'CrossAttentionEmbedding', 'AttributeSpatialAttention', 'AttributeChannelGates', 'PAEOutput',
            'ProgressiveAttributeEmbedding', 'AttributeAuxiliary', 'attribute_bce', 'PAENetOutput', 'PAENet',
-           'PAENetLoss', 'PAENetConfig', 'TwoStreamInputs', 'PAENetLog', 'paenet_model', 'paenet_learner',
-           'paenet_features', 'predict_attributes', 'evaluate_sysu', 'evaluate_regdb', 'train_and_evaluate',
+           'calibrate_predictor', 'PAENetLoss', 'PAENetConfig', 'TwoStreamInputs', 'PAENetLog', 'CalibratePredictor',
+           'paenet_model', 'paenet_learner', 'paenet_features', 'predict_attributes', 'attribute_report',
+           'sysu_query_values', 'sysu_attribute_lookup', 'evaluate_sysu', 'evaluate_regdb', 'train_and_evaluate',
            'paenet_stage']
 
 # %% ../nbs/14_paenet.ipynb #d4cacb0d
@@ -273,7 +275,7 @@ class PAENet(nn.Module):
                  use_aal:bool=True, # AAL branch on/off (Table 3)
                  pool:str='gem', # Global pooling: 'gem' (p=3, MMD-ReID / AGW) or 'avg'
                  non_local:bool=False, # AGW-style: a non-local block after layer3
-                 predictor:bool=True, # Attribute head for the test-time 'predicted' source
+                 predictor:bool=True, # Attribute head (BatchNorm + Linear on detached f) for the test-time 'predicted' source
                  **pae_kwargs, # d_model, heads, ffn_mult, dropout, c_mid, spatial_scale (PAE); atr_dim (AAL)
                 ):
         super().__init__()
@@ -287,7 +289,7 @@ class PAENet(nn.Module):
         self.pae = ProgressiveAttributeEmbedding(C, n_attr, embeddings, **pae_kwargs) if use_pae else None
         self.head = BNNeck(C, n_ids)
         self.aal = AttributeAuxiliary(C, n_attr, atr_dim) if use_aal else None
-        self.predictor = nn.Linear(C, n_attr) if predictor else None
+        self.predictor = nn.Sequential(nn.BatchNorm1d(C), nn.Linear(C, n_attr)) if predictor else None  # normalised input
 
     def feature_map(self, x, modality):
         "F^m (Eq. 1), with the AGW non-local block when on."
@@ -317,6 +319,24 @@ class PAENet(nn.Module):
             else: f_i = po.last_map.mean((2, 3))[:, None].expand(-1, self.n_attr, -1)  # partial PAE (P13)
             attr_logits = self.aal(f_i, f)
         return PAENetOutput(f_id, feat_bn, logits, attr_logits, pred, attributes, po)
+
+# %% ../nbs/14_paenet.ipynb #b7e1a008
+@torch.no_grad()
+def calibrate_predictor(model:PAENet, # A trained model with its attribute predictor
+                        records:Sequence[ReIDRecord], # Images whose eval-mode features set the statistics (the training images)
+                        size:tuple[int, int], # Input (height, width)
+                        bs:int=256, # Batch size
+                       ) -> PAENet:
+    "Set the predictor's BatchNorm running mean / variance to those of the eval-mode pooled features of `records` (precise BN)."
+    check_arg(model.predictor is not None, 'model', "a PAENet with its attribute predictor", None)
+    check_arg(len(records) >= 2, 'records', "at least 2 images", len(records))
+    was_training = model.training
+    dl = eval_dataloader(list(records), size=tuple(size), bs=bs, targets=('pid', 'modality'), device=next(model.parameters()).device)
+    f = extract_features(model, dl, lambda m, b: m.pool(m.feature_map(b[0], b[2]))).float()
+    bn = model.predictor[0]
+    bn.running_mean.copy_(f.mean(0)); bn.running_var.copy_(f.var(0))
+    model.train(was_training)
+    return model
 
 # %% ../nbs/14_paenet.ipynb #cd8b234d
 class PAENetLoss(nn.Module):
@@ -455,8 +475,17 @@ class TwoStreamInputs(Callback):
         self.learn.xb = (self.xb[0], self.yb[1], self.yb[2].float())
 
 class PAENetLog(LossComponentsLog):
-    "Per epoch: the mean of each loss term over the training batches, in `self.history` (as `L_<term>`)."
+    "Per epoch: the mean of each loss term over the training batches, and of the total (`L_total`), in `self.history`."
     prefix = 'L_'
+    def batch_terms(self) -> dict: return {'L_total': float(self.learn.loss.detach())}
+
+class CalibratePredictor(Callback):
+    "After training, `calibrate_predictor` on the training images (eval-mode statistics for the attribute head's BatchNorm)."
+    order = 70
+    def __init__(self, size:tuple[int, int]): self.size = tuple(size)
+    def after_fit(self):
+        if getattr(self.learn.model, 'predictor', None) is not None:
+            calibrate_predictor(self.learn.model, self.learn.dls.train.dataset.records, self.size)
 
 def paenet_model(config:PAENetConfig, # Architecture settings
                  n_ids:int, # Training identities
@@ -482,7 +511,7 @@ def paenet_learner(dls, # From `paenet_dataloaders`: batches (images, pid, modal
     model = paenet_model(config, len(ds.pid_vocab), len(ds.records[0].attributes))
     loss = PAENetLoss(config.baseline, config.loss_weights, config.lambda_atr, config.hc_margin, config.mmd_margin)
     log = PAENetLog()
-    learn = reid_learner(dls, model, loss, config.train, cbs=[TwoStreamInputs(), log, *cbs], **kwargs)
+    learn = reid_learner(dls, model, loss, config.train, cbs=[TwoStreamInputs(), log, CalibratePredictor(config.size), *cbs], **kwargs)
     learn.paenet_log, learn.paenet_config = log, config
     learn.attribute_prior = torch.tensor(np.mean([r.attributes for r in ds.records], 0), dtype=torch.float32)
     return learn
@@ -520,6 +549,64 @@ def predict_attributes(model:PAENet, # A trained model with its attribute predic
     dl = eval_dataloader(list(records), size=tuple(size), bs=bs, targets=('pid', 'modality'), device=next(model.parameters()).device)
     return extract_features(model, dl, lambda m, b: torch.sigmoid(m(b[0], b[2]).pred_attr_logits))
 
+# %% ../nbs/14_paenet.ipynb #b7e1a001
+def attribute_report(records:Sequence[ReIDRecord], # Scored images, with their true attributes
+                     probs:torch.Tensor, # (N, n) predicted probabilities (`predict_attributes`)
+                    ) -> pd.DataFrame:
+    "Per modality: images, mean attribute accuracy (%), majority rate (%), distinct predicted vectors, mean std of the probabilities across images."
+    check_arg(len(records) == len(probs) and len(records) > 0, 'probs', f"one row per record ({len(records)})", tuple(probs.shape))
+    y = torch.tensor([r.attributes for r in records]).long()
+    pred, mods = (probs > 0.5).long(), np.array([r.modality for r in records])
+    rows = []
+    for m in ('ir', 'rgb'):
+        sel = torch.from_numpy(mods == m)
+        if not bool(sel.any()): continue
+        freq = y[sel].double().mean(0)
+        rows.append(dict(modality=m, images=int(sel.sum()), accuracy=100 * float((pred[sel] == y[sel]).double().mean()),
+                         majority=100 * float(torch.maximum(freq, 1 - freq).mean()),
+                         distinct=len(torch.unique(pred[sel], dim=0)), prob_std=float(probs[sel].std(0).mean()) if int(sel.sum()) > 1 else 0.))
+    return pd.DataFrame(rows).set_index('modality')
+
+# %% ../nbs/14_paenet.ipynb #b7e1a005
+def sysu_query_values(scores, # (Q, P) similarities of the infrared queries against the whole visible pool
+                      queries:Sequence[ReIDRecord], # The queries (infrared, cameras 3 and 6)
+                      pool:Sequence[ReIDRecord], # The visible pool (`sysu_visible_pool`)
+                      mode:str='all', # 'all' or 'indoor'
+                      trials:int=10, # Gallery draws (trial t uses seed t, as `eval_sysu`)
+                      tie_breaks:int=0, # Random tie-break draws averaged (0: rank the scores as given)
+                      seed:int=0, # Seeds the tie-breaks
+                     ) -> tuple[dict, pd.DataFrame]:
+    "`eval_sysu`'s metrics (fractions) and a tidy `query, metric, value` frame of each query's R1 / mAP / mINP (%), averaged over trials."
+    s = torch.as_tensor(np.asarray(scores.cpu() if torch.is_tensor(scores) else scores), dtype=torch.float64)
+    check_arg(s.shape == (len(queries), len(pool)), 'scores', f"a ({len(queries)}, {len(pool)}) matrix", tuple(s.shape))
+    qp, qc = torch.tensor([r.pid for r in queries]), torch.tensor([r.camid + 1 for r in queries])
+    gp, gc, paths = torch.tensor([r.pid for r in pool]), torch.tensor([r.camid + 1 for r in pool]), [r.path for r in pool]
+    gen = torch.Generator().manual_seed(seed)
+    per_trial, sums, counts = [], np.zeros((3, len(queries))), np.zeros(len(queries))
+    for _ in range(max(tie_breaks, 1)):
+        sd = s + 0.5 * torch.rand(s.shape, generator=gen, dtype=torch.float64) if tie_breaks else s
+        for t in range(trials):
+            idx = sysu_gallery_trial(gp, gc, trial=t, mode=mode, paths=paths)
+            r = rank_metrics(sd[:, idx], qp, gp[idx], qc, gc[idx], largest=True, remove=_sysu_removal,
+                             cmc_mode='identity_dedup', max_rank=20, ks=(1, 5, 10, 20))
+            pq = r.pop('per_query'); per_trial.append(r)
+            v = np.asarray(pq['valid'], dtype=bool)
+            vals = np.stack([np.asarray(pq['first_hit']) == 0, np.asarray(pq['ap'], dtype=float), np.asarray(pq['inp'], dtype=float)])
+            sums[:, v] += vals[:, v]; counts[v] += 1
+    res = mean_over_trials(per_trial)
+    ok = np.flatnonzero(counts > 0)
+    frame = pd.concat([pd.DataFrame(dict(query=ok, metric=m, value=100 * sums[i, ok] / counts[ok]))
+                       for i, m in enumerate(('R1', 'mAP', 'mINP'))], ignore_index=True)
+    return res, frame
+
+def sysu_attribute_lookup(queries:Sequence, # (Q, n) attribute vectors of the queries
+                          pool:Sequence, # (P, n) attribute vectors of the pool
+                         ) -> torch.Tensor:
+    "(Q, P) number of agreeing attributes: the lookup oracle's scores (no image involved)."
+    a, b = torch.as_tensor(np.asarray(queries)).long(), torch.as_tensor(np.asarray(pool)).long()
+    check_arg(a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[1], 'queries/pool', "two (N, n) attribute matrices", (tuple(a.shape), tuple(b.shape)))
+    return sum((a[:, k, None] == b[None, :, k]).float() for k in range(a.shape[1]))
+
 # %% ../nbs/14_paenet.ipynb #449f37ac
 SYSU_KEYS = ('R1', 'R5', 'R10', 'R20', 'mAP', 'mINP')
 
@@ -533,21 +620,38 @@ def evaluate_sysu(model:PAENet, # A trained model
                   sources:Sequence[str]=ATTRIBUTE_SOURCES, # Test-time attribute sources to report
                   trials:int=10, # Gallery draws
                   modes:Sequence[str]=('all', 'indoor'), # Search modes
+                  record:dict|None=None, # If given, receives `queries`: per-query all-search values (`source, query, metric, value`)
+                  lookups:Sequence[str]=(), # Lookup oracles to add: 'true' (ground-truth attributes), 'predicted' (the model's)
+                  tie_breaks:int=2, # Random tie-break draws of the lookup oracles
                  ) -> dict:
-    "SYSU-MM01 infrared→visible metrics (%) per attribute source and mode, plus the predictor's attribute accuracy."
+    "SYSU-MM01 infrared→visible metrics (%) per attribute source and mode, the predictor's accuracy per modality, lookup oracles."
+    check_arg(set(lookups) <= {'true', 'predicted'}, 'lookups', "a subset of ('true', 'predicted')", lookups)
     pool = sysu_visible_pool(dataset)
     q, g = dataset.query, pool
     qp, qc = [r.pid for r in q], [r.camid + 1 for r in q]  # cameras numbered as on disk
     gp, gc = [r.pid for r in g], [r.camid + 1 for r in g]
-    out = {}
+    out, frames = {}, []
     for s in sources:
         sim = paenet_features(model, q, size, s, prior) @ paenet_features(model, g, size, s, prior).T
         for mode in modes:
-            res = eval_sysu(sim, qp, qc, gp, gc, mode=mode, trials=trials, largest=True, paths=[r.path for r in g])
+            if mode == 'all' and record is not None:
+                res, frame = sysu_query_values(sim, q, g, mode, trials); frames.append(frame.assign(source=s))
+            else: res = eval_sysu(sim, qp, qc, gp, gc, mode=mode, trials=trials, largest=True, paths=[r.path for r in g])
             out |= {_key('' if mode == 'all' else f'{mode} ', k, s): 100 * res[k] for k in SYSU_KEYS}
+    pred = None
     if model.predictor is not None:
         probs = predict_attributes(model, q + g, size)
-        out['attr_acc'] = 100 * attribute_accuracy((probs > 0.5).long(), torch.tensor([r.attributes for r in q + g]))['mean_accuracy']
+        pred = (probs > 0.5).long()
+        out['attr_acc'] = 100 * attribute_accuracy(pred, torch.tensor([r.attributes for r in q + g]))['mean_accuracy']
+        rep = attribute_report(q + g, probs)
+        for m in rep.index: out |= {f'attr_acc_{m}': rep.accuracy[m], f'attr_majority_{m}': rep.majority[m], f'attr_distinct_{m}': float(rep.distinct[m])}
+    check_arg('predicted' not in lookups or pred is not None, 'lookups', "a model with an attribute predictor for the 'predicted' lookup", lookups)
+    for src in lookups:
+        a = [r.attributes for r in q + g] if src == 'true' else pred.tolist()
+        res, frame = sysu_query_values(sysu_attribute_lookup(a[:len(q)], a[len(q):]), q, g, 'all', trials, tie_breaks)
+        out |= {f'{k}@lookup_{src}': 100 * res[k] for k in SYSU_KEYS}
+        frames.append(frame.assign(source=f'lookup_{src}'))
+    if record is not None: record['queries'] = pd.concat(frames, ignore_index=True)[['source', 'query', 'metric', 'value']]
     return out
 
 def evaluate_regdb(model:PAENet, # A trained model

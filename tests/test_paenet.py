@@ -59,3 +59,18 @@ def test_bad_inputs(tmp_path):
     out = net.train()(torch.randn(4, 3, 48, 24), torch.tensor([0, 1, 0, 1]), torch.zeros(4, 8))
     with pytest.raises(AttrReIDError, match='targets'): attribute_bce(out.attr_logits, torch.zeros(4, 3))
     with pytest.raises(AttrReIDError, match='out'): PAENetLoss()(tuple(out), torch.tensor([0, 0, 1, 1]), torch.tensor([0, 1, 0, 1]), torch.zeros(4, 8))
+
+
+def test_attribute_predictor_varies_and_beats_majority(tmp_path):
+    "The 'predicted' source: on a small world the head's answers differ between images and beat the majority rate per modality."
+    torch.set_num_threads(1)
+    world = SynthConfig.tiny(n_train_ids=60, n_test_ids=30, n_categories=40, ir_images_per_id=(4, 4), images_per_camera=(1, 2))
+    ds = read_dataset('sysu_mm01', synthpeds_data(tmp_path, 'sysu_mm01', world))
+    cfg = PAENetConfig.fast(use_pae=False, use_aal=False).with_train(epochs=8, lr=2e-3, device='cpu')
+    learn = paenet_learner(paenet_dataloaders(ds.train, cfg, device='cpu'), cfg)
+    with learn.no_bar(), learn.no_logging(): learn.fit(cfg.train.epochs)
+    recs = ds.query + sysu_visible_pool(ds)
+    rep = attribute_report(recs, predict_attributes(learn.model, recs, cfg.size))
+    assert list(rep.index) == ['ir', 'rgb']
+    assert (rep.distinct > 1).all() and (rep.prob_std > 0.02).all(), rep  # not one answer for every image
+    assert (rep.accuracy > rep.majority + 1).all(), rep  # better than always answering the majority value
