@@ -216,8 +216,11 @@ def to_plain(obj, _memo=None):
     memo[id(obj)] = (len(memo), obj)  # keep `obj` alive so its id is not reused
     if isinstance(obj, tuple) and hasattr(obj, '_fields'):
         return {_T: 'namedtuple', 'cls': _qualpath(type(obj)), 'id': memo[id(obj)][0], 'items': [rec(x) for x in obj]}
-    state = getattr(obj, '__dict__', None)
-    if state is None: raise AttrReIDError(f"cannot write a {type(obj).__name__} into a checkpoint (no __dict__)")
+    # a class's own __getstate__ drops what cannot be stored (an LSTM's weak references to its weights) and its
+    # __setstate__ rebuilds it, exactly as for pickling; otherwise the instance dict is the state
+    custom = getattr(type(obj), '__getstate__', object.__getstate__) is not object.__getstate__
+    state = obj.__getstate__() if custom else getattr(obj, '__dict__', None)
+    if not isinstance(state, dict): raise AttrReIDError(f"cannot write a {type(obj).__name__} into a checkpoint (no __dict__)")
     return {_T: 'obj', 'cls': _qualpath(type(obj)), 'id': memo[id(obj)][0], 'state': rec(dict(state))}
 
 def from_plain(data, where:str='', _memo=None):
