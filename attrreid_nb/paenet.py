@@ -24,16 +24,18 @@ from .eval import _sysu_removal
 from .models import *
 from .losses import *
 from .learner import *
+from .verdicts import *
 
 # %% auto #0
-__all__ = ['LOSS_WEIGHTS', 'ATTRIBUTE_SOURCES', 'ABLATION_ROWS', 'SYSU_KEYS', 'PAPER_SYSU', 'PAPER_REGDB', 'synthpeds_data',
-           'sysu_visible_pool', 'paenet_dataloaders', 'weighted_regularized_triplet_loss', 'NonLocalBlock',
-           'CrossAttentionEmbedding', 'AttributeSpatialAttention', 'AttributeChannelGates', 'PAEOutput',
-           'ProgressiveAttributeEmbedding', 'AttributeAuxiliary', 'attribute_bce', 'PAENetOutput', 'PAENet',
-           'calibrate_predictor', 'PAENetLoss', 'PAENetConfig', 'TwoStreamInputs', 'PAENetLog', 'CalibratePredictor',
-           'paenet_model', 'paenet_learner', 'paenet_features', 'predict_attributes', 'attribute_report',
-           'sysu_query_values', 'sysu_attribute_lookup', 'evaluate_sysu', 'evaluate_regdb', 'train_and_evaluate',
-           'paenet_stage']
+__all__ = ['LOSS_WEIGHTS', 'ATTRIBUTE_SOURCES', 'ABLATION_ROWS', 'SYSU_KEYS', 'PAPER_SYSU', 'PAPER_REGDB', 'TABLE3_CLAIM_PAIRS',
+           'LOOKUP_ROWS', 'synthpeds_data', 'sysu_visible_pool', 'paenet_dataloaders',
+           'weighted_regularized_triplet_loss', 'NonLocalBlock', 'CrossAttentionEmbedding', 'AttributeSpatialAttention',
+           'AttributeChannelGates', 'PAEOutput', 'ProgressiveAttributeEmbedding', 'AttributeAuxiliary', 'attribute_bce',
+           'PAENetOutput', 'PAENet', 'calibrate_predictor', 'PAENetLoss', 'PAENetConfig', 'TwoStreamInputs',
+           'PAENetLog', 'CalibratePredictor', 'paenet_model', 'paenet_learner', 'paenet_features', 'predict_attributes',
+           'attribute_report', 'sysu_query_values', 'sysu_attribute_lookup', 'evaluate_sysu', 'evaluate_regdb',
+           'train_and_evaluate', 'paenet_stage', 'aal_accuracy', 'has_pae', 'source_row', 'paenet_claims',
+           'paenet_reproduction']
 
 # %% ../nbs/14_paenet.ipynb #d4cacb0d
 def synthpeds_data(root:str|Path, # Data root (the layout goes to `root/SYSU-MM01` or `root/RegDB`)
@@ -700,6 +702,26 @@ def paenet_stage(out:Path, # Output folder (data under out/data)
     res['attr_acc'] = round(m.get('attr_acc', float('nan')), 4)
     return res | dict(seconds=round(t.seconds, 2))
 
+# %% ../nbs/14_paenet.ipynb #b7e1a011
+@torch.no_grad()
+def aal_accuracy(model:PAENet, # A trained model with AAL
+                 records:Sequence[ReIDRecord], # Images with their true attributes
+                 size:tuple[int, int], # Input (height, width)
+                 source:str='true', # Attributes fed to PAE: 'true', 'predicted' or 'mean'
+                 prior:torch.Tensor|None=None, # Training attribute frequencies, for 'mean'
+                 bs:int=256, # Batch size
+                ) -> float:
+    "Mean accuracy (%) of the AAL head's attribute predictions on `records` when PAE is fed `source` attributes."
+    check_arg(model.aal is not None, 'model', "a PAENet with AAL", None)
+    check_arg(source in ATTRIBUTE_SOURCES, 'source', f"one of {ATTRIBUTE_SOURCES}", source)
+    check_arg(source != 'mean' or prior is not None, 'prior', "the training attribute frequencies for source='mean'", None)
+    dl = eval_dataloader(list(records), size=tuple(size), bs=bs, targets=('pid', 'modality', 'attributes'), device=next(model.parameters()).device)
+    def run(m, b):
+        a = b[3].float() if source == 'true' else prior.to(b[0].device).expand(len(b[0]), -1) if source == 'mean' else None
+        return (m(b[0], b[2], a).attr_logits > 0).float()
+    pred = extract_features(model, dl, run)
+    return 100 * float((pred == torch.tensor([r.attributes for r in records]).float()).float().mean())
+
 # %% ../nbs/14_paenet.ipynb #89b8fb16
 PAPER_SYSU = pd.DataFrame({  # copied from the paper, SYSU-MM01 all-search (Tables 3, 5; Table 6 for indoor and AGW)
     'R1': [66.75, 60.67, 69.32, 74.22, 71.95, 72.73, 47.50, 69.80],
@@ -712,3 +734,91 @@ PAPER_SYSU = pd.DataFrame({  # copied from the paper, SYSU-MM01 all-search (Tabl
 PAPER_REGDB = pd.DataFrame({  # copied from the paper, RegDB (Table 2), mean of 10 splits
     'V→T R1': [95.06, 97.57], 'V→T mAP': [88.95, 91.41], 'T→V R1': [93.65, 95.35], 'T→V mAP': [87.30, 89.98]},
     index=['RegDB: baseline (MMD)', 'RegDB: PAENet (+PAE +AAL)'])
+
+# %% ../nbs/14_paenet.ipynb #b7e1a021
+TABLE3_CLAIM_PAIRS = (('baseline (MMD)', '+PAE', 'Table 3 (a)→(b)'), ('baseline (MMD)', '+AAL', 'Table 3 (a)→(c)'),
+                      ('baseline (MMD)', 'PAENet (+PAE +AAL)', 'Table 3 (a)→(d)'),
+                      ('+AAL', 'PAENet (+PAE +AAL)', 'Table 3 (c)→(d) = Table 5 (a)→(d)'),
+                      ('+AAL', 'Emb-I + AAL', 'Table 5 (a)→(b)'), ('Emb-I + AAL', 'PAENet (+PAE +AAL)', 'Table 5 (b)→(d)'))
+LOOKUP_ROWS = {'true': 'attribute lookup · true attributes', 'predicted': 'attribute lookup · predicted attributes'}
+
+def has_pae(row:str) -> bool:
+    "Whether the ablation row `row` feeds attributes into the network (PAE on)."
+    return ABLATION_ROWS[row].get('use_pae', True)
+
+def source_row(row:str, # A key of `ABLATION_ROWS`
+               source:str='predicted', # Test-time attribute source
+              ) -> str:
+    "The results row of `row` evaluated with `source` attributes: rows without PAE ignore the source."
+    return row if source == 'predicted' or not has_pae(row) else f"{row} · {source} attributes"
+
+def paenet_claims(rows:Sequence[str], # Ablation rows that were run
+                  sources:Sequence[str]=('predicted', 'true'), # Test-time sources to judge
+                  metrics:Sequence[str]=('R1', 'mAP'), # Metrics to judge
+                 ) -> list[tuple]:
+    "Claims `(name, table, row_a, row_b, metric, paper_delta)` of Tables 3 and 5 among `rows`, per source (paper Δ from `PAPER_SYSU`)."
+    out = []
+    for s in sources:
+        for a, b, where in TABLE3_CLAIM_PAIRS:
+            if a not in rows or b not in rows or (s != 'predicted' and not (has_pae(a) or has_pae(b))): continue
+            for m in metrics:
+                name = f"{a} → {b}" + ('' if s == 'predicted' else f" [{s} attributes]")
+                out.append((name, where, source_row(a, s), source_row(b, s), m, round(float(PAPER_SYSU.loc[b, m] - PAPER_SYSU.loc[a, m]), 2)))
+    return out
+
+# %% ../nbs/14_paenet.ipynb #b7e1a025
+def paenet_reproduction(dataset, # A SYSU-MM01 `ReIDDataset` with attributes
+                        rows:Sequence[str], # Keys of `ABLATION_ROWS`
+                        seeds:Sequence[int], # Training seeds (paired across rows)
+                        config:PAENetConfig, # Base settings; each row changes it as `ABLATION_ROWS` says
+                        lookup_row:str|None='PAENet (+PAE +AAL)', # Whose predicted attributes the predicted-lookup row uses
+                        tie_breaks:int=1, # Random tie-break draws of the lookup oracles (each already averaged over the gallery trials)
+                        keep:dict|None=None, # If given, `keep[(row, seed)]` receives each Learner
+                        verbose:bool=True, # One line per run
+                       ) -> dict:
+    "Train and evaluate rows × seeds on SYSU-MM01 (all-search): `runs`, `queries` and `metrics` DataFrames for the verdict protocol."
+    check_arg(dataset.name == 'sysu_mm01', 'dataset', "a SYSU-MM01 dataset", dataset.name)
+    unknown = [r for r in rows if r not in ABLATION_ROWS]
+    check_arg(not unknown, 'rows', f"keys of ABLATION_ROWS {list(ABLATION_ROWS)}", unknown)
+    runs, queries, metrics, lookup_true = [], [], [], None
+    def add(row, seed, frame, line):
+        queries.append(frame.drop(columns='source').assign(row=row, seed=seed))
+        runs.append(dict(row=row, seed=seed, **line))
+    for row in rows:
+        for seed in seeds:
+            cfg = replace(config, **ABLATION_ROWS[row]).with_train(seed=seed)
+            srcs = ('predicted', 'true') if cfg.use_pae else ('predicted',)
+            lookups = (('true',) if lookup_true is None else ()) + (('predicted',) if row == lookup_row else ())
+            with Timer() as t_train:
+                learn = paenet_learner(paenet_dataloaders(dataset.train, cfg, device=cfg.train.device), cfg)
+                with learn.no_bar(), learn.no_logging(): learn.fit(cfg.train.epochs)
+            rec = {}
+            with Timer() as t_eval:
+                m = evaluate_sysu(learn.model, dataset, cfg.size, learn.attribute_prior, srcs, cfg.sysu_trials, modes=('all',),
+                                  record=rec, lookups=lookups, tie_breaks=tie_breaks)
+            if keep is not None: keep[row, seed] = learn
+            h = pd.DataFrame(learn.paenet_log.history)
+            losses = h.L_total.tolist()
+            judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+            train = dict(epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
+                         converged=judged and convergence(losses), losses=' '.join(f'{v:.4f}' for v in losses),
+                         **{f'{c}_curve': ' '.join(f'{v:.4f}' for v in h[c]) for c in ('L_id', 'L_atr', 'L_pred') if c in h},
+                         seconds_train=t_train.seconds, seconds_eval=t_eval.seconds)
+            pred = {k: m[k] for k in m if k.startswith('attr_')}
+            q = rec['queries']
+            for s in srcs:
+                sfx = '' if s == 'predicted' else f'@{s}'
+                add(source_row(row, s), seed, q[q.source == s], dict(source=s, **{k: m[k + sfx] for k in ('R1', 'mAP', 'mINP')}, **pred, **train))
+            if 'true' in lookups: lookup_true = q[q.source == 'lookup_true'], {k: m[f'{k}@lookup_true'] for k in ('R1', 'mAP', 'mINP')}
+            if 'predicted' in lookups:
+                add(LOOKUP_ROWS['predicted'], seed, q[q.source == 'lookup_predicted'],
+                    dict(source=f'lookup of {row}', **{k: m[f'{k}@lookup_predicted'] for k in ('R1', 'mAP', 'mINP')}, **pred, epochs=0, converged=True))
+            metrics += [dict(row=row, seed=seed, metric=k, value=v) for k, v in m.items()] + \
+                       [dict(row=row, seed=seed, metric=k, value=v) for k, v in (('seconds_train', t_train.seconds), ('seconds_eval', t_eval.seconds))]
+            if verbose: print(f"{row} seed={seed}: R1 {m['R1']:.1f} mAP {m['mAP']:.1f}" + (f" | true attributes R1 {m['R1@true']:.1f} mAP {m['mAP@true']:.1f}" if cfg.use_pae else '')
+                              + f" | predictor {m.get('attr_acc_ir', float('nan')):.1f}/{m.get('attr_acc_rgb', float('nan')):.1f}% (IR/RGB)"
+                              + f" | loss {losses[0]:.2f}→{losses[-1]:.2f}, converged={train['converged']} | {t_train.seconds:.0f}+{t_eval.seconds:.0f} s", flush=True)
+    for seed in seeds:  # the true-attribute lookup needs no training: one evaluation, repeated per seed so that it pairs
+        add(LOOKUP_ROWS['true'], seed, lookup_true[0], dict(source='lookup', **lookup_true[1], epochs=0, converged=True))
+    return dict(runs=pd.DataFrame(runs), queries=pd.concat(queries, ignore_index=True)[['row', 'seed', 'query', 'metric', 'value']],
+                metrics=pd.DataFrame(metrics))
