@@ -411,7 +411,7 @@ class PAENetConfig:
     atr_dim: int = 256  # AAL d_atr
     hc_margin: float = 0.3  # ρ
     mmd_margin: float = 1.40  # MMD margin
-    test_attributes: str = 'predicted'  # Test-time attribute source: 'predicted' (default), 'true' (a leak), 'mean'
+    test_attributes: str = 'predicted'  # Test-time attribute source: 'predicted' (default), 'true' (the paper's test.py), 'mean'
     P: int = 8  # Identities per batch
     K: int = 4  # Images per identity and modality
     sysu_trials: int = 10  # SYSU gallery draws
@@ -523,7 +523,7 @@ def paenet_learner(dls, # From `paenet_dataloaders`: batches (images, pid, modal
 def paenet_features(model:PAENet, # A trained model
                     records:Sequence[ReIDRecord], # Images to embed (with attributes for the 'true' source)
                     size:tuple[int, int], # Input (height, width)
-                    source:str='predicted', # 'predicted', 'true' (ground truth: a leak) or 'mean' (training prior)
+                    source:str='predicted', # 'predicted', 'true' (ground truth: the paper's setting) or 'mean' (training prior)
                     prior:torch.Tensor|None=None, # (n,) training attribute frequencies, for 'mean' (`learn.attribute_prior`)
                     bs:int=256, # Batch size
                    ) -> torch.Tensor:
