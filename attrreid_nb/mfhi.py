@@ -13,8 +13,8 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .core import *  # first: the package silences fastai's torch.jit warning
 from fastai.callback.core import Callback
-from .core import *
 from .data.attributes import *
 from .data.loaders import *
 from .data.synth import *
@@ -24,16 +24,19 @@ from .models import *
 from .losses import *
 from .learner import *
 from .viz import *
-from .verdicts import direction_table
+from .verdicts import convergence, loss_change, per_query_results, verdict_table, save_reproduction, load_reproduction, floor_rows
 
 # %% auto #0
-__all__ = ['ATTENTION_NORMS', 'ATTENTIONS', 'ABLATION_ROWS', 'TOP_D_ROWS', 'SCALE_MARGIN_ROWS', 'PAPER_TABLE5', 'PAPER_TABLE6',
-           'PAPER_TABLE7', 'attribute_cams', 'fuse_top_d', 'AttributePredictionModule', 'SGSA', 'SelfAttention2d',
-           'PrototypeGenerator', 'cea_loss', 'dcm_loss', 'MFHI', 'MFHILoss', 'MFHIConfig', 'infer_schema',
-           'class_attribute_table', 'mfhi_dataloaders', 'mfhi_model', 'MFHILog', 'mfhi_learner', 'mfhi_features',
-           'attribute_prototypes', 'cosine_scores', 'unseen_classes', 'i2a_metrics', 'a2i_metrics', 'i2i_metrics',
-           'evaluate_mfhi', 'attribute_region_names', 'synth_region_batch', 'attention_maps', 'attention_pointing',
-           'score_spread', 'tsne_images_and_prototypes', 'train_and_evaluate', 'mfhi_stage']
+__all__ = ['ATTENTION_NORMS', 'ATTENTIONS', 'EPISODES', 'PROTOTYPE_SOURCES', 'ABLATION_ROWS', 'TOP_D_ROWS', 'SCALE_MARGIN_ROWS',
+           'COLLAPSE_ROWS', 'RUN_DIAGNOSTICS', 'MFHI_CLAIMS', 'PAPER_TABLE5', 'PAPER_TABLE6', 'PAPER_TABLE7',
+           'attribute_cams', 'fuse_top_d', 'AttributePredictionModule', 'SGSA', 'SelfAttention2d', 'PrototypeGenerator',
+           'cea_loss', 'dcm_loss', 'margin_pull_factor', 'prototype_spread', 'dcm_uniform_level', 'cea_constant_level',
+           'MFHI', 'MFHILoss', 'MFHIConfig', 'infer_schema', 'class_attribute_table', 'semantic_id_labels',
+           'mfhi_dataloaders', 'mfhi_model', 'MFHILog', 'MarginWarmup', 'mfhi_learner', 'mfhi_features',
+           'attribute_prototypes', 'cosine_scores', 'unseen_classes', 'i2a_class_hits', 'i2a_metrics', 'a2i_metrics',
+           'i2i_metrics', 'evaluate_mfhi', 'mfhi_query_results', 'attribute_region_names', 'synth_region_batch',
+           'attention_maps', 'attention_pointing', 'score_spread', 'tsne_images_and_prototypes', 'train_and_evaluate',
+           'run_mfhi_rows', 'mfhi_stage', 'mfhi_verdict_sentences']
 
 # %% ../nbs/13_mfhi.ipynb #e4cef5f6
 def attribute_cams(fmap:torch.Tensor, # (B, C, H, W) feature map $\mathbf F$
@@ -163,6 +166,37 @@ def dcm_loss(feats:torch.Tensor, # (B, C) visual features v
     "Eqs. 6–8: cross-entropy of the ArcFace logits r·cos(θ_j + q_j d) of each image against the prototypes."
     return arcface_loss(feats, prototypes, torch.as_tensor(targets, device=feats.device).long(), scale, margin)
 
+# %% ../nbs/13_mfhi.ipynb #013336ab
+def margin_pull_factor(theta:float|np.ndarray, # Angle θ_y between an image and its prototype (radians)
+                       margin:float, # d
+                      ) -> float|np.ndarray:
+    "sin(θ+d)/sin θ: how much more the margin pulls an image towards its target than a plain softmax does."
+    theta = np.asarray(theta, dtype=float)
+    check_arg(bool(np.all((theta > 0) & (theta < np.pi))), 'theta', 'angles in (0, π)', theta)
+    return np.sin(theta + margin) / np.sin(theta)
+
+def prototype_spread(prototypes:torch.Tensor, # (P, C) prototypes (any scale)
+                    ) -> dict:
+    "Mean and max cosine between distinct prototypes (`cos_mean`, `cos_max`): a collapsed embedding has both near 1."
+    p = F.normalize(torch.as_tensor(prototypes).float(), dim=1)
+    check_arg(p.ndim == 2 and len(p) >= 2, 'prototypes', 'a (P >= 2, C) matrix', tuple(p.shape))
+    c = (p @ p.T)[~torch.eye(len(p), dtype=torch.bool)]
+    return dict(cos_mean=float(c.mean()), cos_max=float(c.max()))
+
+def dcm_uniform_level(n_prototypes:int, # N, the prototypes an image is classified among
+                     ) -> float:
+    "ln N: L_DCM (Eq. 6) of a uniform guess. A trained model must go below it."
+    check_arg(n_prototypes >= 1, 'n_prototypes', 'at least one prototype', n_prototypes)
+    return math.log(n_prototypes)
+
+def cea_constant_level(attr_vectors, # (N, Q) 0/1 image-level attribute vectors of the training set
+                      ) -> float:
+    "L_CEA (Eq. 5, summed over Q) of the best constant predictor, Σ_j H(r̄_j) in nats. Q·ln 2 is the level of p = ½."
+    a = np.asarray(attr_vectors, dtype=float)
+    check_arg(a.ndim == 2 and len(a) > 0, 'attr_vectors', 'a non-empty (N, Q) matrix', a.shape)
+    p = a.mean(0).clip(1e-12, 1 - 1e-12)
+    return float(-(p * np.log(p) + (1 - p) * np.log(1 - p)).sum())
+
 # %% ../nbs/13_mfhi.ipynb #a6435db1
 ATTENTIONS = ('sgsa', 'self', 'none')
 
@@ -212,17 +246,19 @@ class MFHI(nn.Module):
 
 # %% ../nbs/13_mfhi.ipynb #bf0cd09b
 class MFHILoss(nn.Module):
-    "L = L_CEA + L_DCM (+ the FC-prototype DCM for I2I), called as `loss(model_output, pids, attributes)`."
+    "L = L_CEA + L_DCM over the episode's Φ prototypes and/or over FC prototypes (I2I), called as `loss(model_output, pids, attributes)`."
     def __init__(self, schema:AttributeSchema, # Schema of the raw attribute codes in the batches (encoded with `mfhi_encode`)
                  scale:float=64.0, # r of the episode DCM
                  margin:float=0.2, # d of the episode DCM
                  cea:bool=True, # Add L_CEA (needs the APM: attention 'sgsa')
                  fc_scale:float=64.0, # r of the FC-prototype DCM (I2I)
                  fc_margin:float=0.2, # d of the FC-prototype DCM
+                 episode_dcm:bool=True, # DCM against the episode's Φ prototypes (False: the I2I model, FC prototypes only)
                 ):
         super().__init__()
         check_arg(scale > 0 and fc_scale > 0, 'scale/fc_scale', 'positive radii', (scale, fc_scale))
         self.schema, self.scale, self.margin, self.cea, self.fc_scale, self.fc_margin = schema, scale, margin, cea, fc_scale, fc_margin
+        self.episode_dcm = episode_dcm
         self.components = {}
 
     def encode(self, attributes) -> torch.Tensor:
@@ -230,13 +266,15 @@ class MFHILoss(nn.Module):
         return torch.as_tensor(mfhi_encode(torch.as_tensor(attributes).cpu().numpy(), self.schema))
 
     def forward(self, out:dict, pids, attributes):
-        check_arg(out.get('prototypes') is not None, 'out', "a model output with the episode's prototypes (train with `EpisodeCallback`)", None)
         pids = torch.as_tensor(pids).long()
-        classes, local = torch.unique(pids, sorted=True, return_inverse=True)  # the order of `Episode.classes`
-        check_arg(len(classes) == len(out['class_index']), 'pids', f"the {len(out['class_index'])} classes of the episode", len(classes))
-        target = out['class_index'].to(local.device)[local]
-        l_dcm = dcm_loss(out['feats'], out['prototypes'], target, self.scale, self.margin)
-        total, comp = l_dcm, dict(dcm=l_dcm.detach())
+        total, comp = 0., {}
+        if self.episode_dcm:
+            check_arg(out.get('prototypes') is not None, 'out', "a model output with the episode's prototypes (train with `EpisodeCallback`)", None)
+            classes, local = torch.unique(pids, sorted=True, return_inverse=True)  # the order of `Episode.classes`
+            check_arg(len(classes) == len(out['class_index']), 'pids', f"the {len(out['class_index'])} classes of the episode", len(classes))
+            target = out['class_index'].to(local.device)[local]
+            l_dcm = dcm_loss(out['feats'], out['prototypes'], target, self.scale, self.margin)
+            total, comp['dcm'] = total + l_dcm, l_dcm.detach()
         if self.cea:
             check_arg(out.get('attr_logits') is not None, 'cea', "False for a model without the APM (attention 'self' or 'none')", self.cea)
             l_cea = cea_loss(out['attr_logits'], self.encode(attributes))
@@ -244,10 +282,14 @@ class MFHILoss(nn.Module):
         if out.get('fc_prototypes') is not None:
             l_fc = dcm_loss(out['feats'], out['fc_prototypes'], pids, self.fc_scale, self.fc_margin)
             total, comp['fc'] = total + l_fc, l_fc.detach()
+        check_arg(len(comp) > 0, 'episode_dcm', 'True, or a model with FC prototypes (n_ids > 0)', self.episode_dcm)
         self.components = comp
         return total
 
 # %% ../nbs/13_mfhi.ipynb #d1aba068
+EPISODES = ('sid', 'identity')
+PROTOTYPE_SOURCES = ('attributes', 'fc', 'both')
+
 @dataclass
 class MFHIConfig:
     "Every MFHI switch: model, losses, episodes and optimisation."
@@ -265,12 +307,14 @@ class MFHIConfig:
     plm_hidden: int = 1024  # Hidden width of Φ: 1024 re-ID, 256 faces
     scale: float = 64.0  # r of the episode DCM (Fig. 8)
     margin: float = 0.2  # d of the episode DCM (Fig. 8)
+    margin_warmup: float = 0.  # Epochs over which d (and the FC margin) grow linearly from 0; 0: the paper's constant margin
+    episodes: str = 'sid'  # 'sid': N semantic IDs per episode (the paper); 'identity': N identities (faces, the I2I model)
     semantic_ids: bool = True  # Episode classes with equal category vectors share one prototype (re-ID semantic IDs)
-    fc_head: bool = True  # Also train FC prototypes over the training identities (I2I) in the same model
+    prototype_source: str = 'attributes'  # 'attributes' (I2A/A2I: Φ), 'fc' (the paper's I2I model), 'both' (one model, not the paper)
     fc_scale: float = 64.0  # r of the FC DCM
     fc_margin: float = 0.2  # d of the FC DCM
-    n_way: int = 16  # N, identities per episode
-    k_shot: int = 4  # Images per identity in an episode
+    n_way: int = 16  # N, classes (semantic IDs or identities) per episode
+    k_shot: int = 4  # Images per class in an episode
     erase_p: float = 0.0  # Random erasing (the paper uses it for I2I only)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=60, lr=5e-5, weight_decay=5e-4, schedule='constant'))
 
@@ -282,33 +326,46 @@ class MFHIConfig:
         check_arg(self.cea is None or not self.cea or self.attention == 'sgsa', 'cea', "None or False unless attention == 'sgsa' (L_CEA trains the APM)", self.cea)
         check_arg(self.n_way >= 2 and self.k_shot >= 1, 'n_way/k_shot', 'at least 2 classes per episode and 1 image each', (self.n_way, self.k_shot))
         check_arg(self.scale > 0 and 0 <= self.margin < math.pi / 2, 'scale/margin', 'r > 0 and 0 <= d < π/2', (self.scale, self.margin))
+        check_arg(self.margin_warmup >= 0, 'margin_warmup', 'a number of epochs >= 0', self.margin_warmup)
+        check_arg(self.episodes in EPISODES, 'episodes', f'one of {EPISODES}', self.episodes)
+        check_arg(self.episodes != 'sid' or self.semantic_ids, 'semantic_ids', "True with episodes='sid' (one prototype per semantic ID)", self.semantic_ids)
+        check_arg(self.prototype_source in PROTOTYPE_SOURCES, 'prototype_source', f'one of {PROTOTYPE_SOURCES}', self.prototype_source)
 
     @property
     def use_cea(self) -> bool: return self.attention == 'sgsa' if self.cea is None else bool(self.cea)
+    @property
+    def use_fc(self) -> bool: return self.prototype_source in ('fc', 'both')
+    @property
+    def use_episode_dcm(self) -> bool: return self.prototype_source in ('attributes', 'both')
 
     @classmethod
     def paper(cls, **kw):
-        "Re-ID (Market-1501 / DukeMTMC-reID) on a GPU: ResNet-50, 256×128, D = 8, Φ 35→1024→2048, (r, d) = (64, 0.2), Adam 5e-5."
+        "Re-ID I2A/A2I model (Market-1501 / DukeMTMC-reID) on a GPU: ResNet-50, 256×128, D = 8, Φ 35→1024→2048, (r, d) = (64, 0.2), Adam 5e-5, semantic-ID episodes."
         return cls(**kw)
 
     @classmethod
+    def paper_i2i(cls, **kw):
+        "The paper's separate re-ID I2I model: FC prototypes over the training identities (ArcFace), identity episodes, random erasing."
+        return cls(**{**dict(prototype_source='fc', episodes='identity', erase_p=0.5), **kw})
+
+    @classmethod
     def paper_faces(cls, **kw):
-        "Faces (CelebA / LFWA) on a GPU: 112×112, D = 10, Φ hidden 256, (r, d) = (64, 0.2), identity classes, no FC head."
-        base = dict(size=(112, 112), top_d=10, plm_hidden=256, semantic_ids=False, fc_head=False, n_way=64, k_shot=4,
+        "Faces (CelebA / LFWA) on a GPU: 112×112, D = 10, Φ hidden 256, (r, d) = (64, 0.2), identity classes."
+        base = dict(size=(112, 112), top_d=10, plm_hidden=256, semantic_ids=False, episodes='identity', n_way=64, k_shot=4,
                     train=TrainConfig(epochs=30, lr=5e-5, weight_decay=5e-4, schedule='constant'))
         return cls(**{**base, **kw})
 
     @classmethod
     def synth_cpu(cls, **kw):
-        "SynthPeds CPU preset: small ResNet, 64×32 images (8×4 maps), Φ hidden 256, Adam 2e-3 with a short cosine schedule."
-        base = dict(arch='small', pretrained=False, size=(64, 32), plm_hidden=256, n_way=16, k_shot=4,
-                    train=TrainConfig(epochs=6, lr=2e-3, weight_decay=5e-4, warmup_epochs=0.5, warmup_factor=0.1, schedule='cosine'))
+        "SynthPeds CPU preset: small ResNet from scratch, 64×32 (8×4 maps), Φ hidden 256, (r, d) = (16, 0.2) with a 3-epoch margin warm-up, Adam 2e-3 cosine."
+        base = dict(arch='small', pretrained=False, size=(64, 32), plm_hidden=256, n_way=16, k_shot=4, scale=16., margin_warmup=3.,
+                    train=TrainConfig(epochs=12, lr=2e-3, weight_decay=5e-4, warmup_epochs=0.5, warmup_factor=0.1, schedule='cosine'))
         return cls(**{**base, **kw})
 
     @classmethod
     def fast(cls, **kw):
         "Fast mode: the CPU preset on the tiny SynthPeds world, one epoch of 4-way episodes."
-        base = dict(small_widths=(8, 16, 16, 32), plm_hidden=32, n_way=4, k_shot=2)
+        base = dict(small_widths=(8, 16, 16, 32), plm_hidden=32, n_way=4, k_shot=2, margin_warmup=0.5)
         return cls.synth_cpu(**{**base, **kw}).with_train(epochs=1, warmup_epochs=0)
 
     def with_train(self, **kw) -> MFHIConfig:
@@ -322,6 +379,10 @@ ABLATION_ROWS = {  # one config change per row: Table V (GCL), Table VI (self-at
 }
 TOP_D_ROWS = {f'D={d}': dict(top_d=d) for d in (2, 5, 10, 14)}  # Table VII (D = 8, the re-ID default, is 'MFHI (SGSA)')
 SCALE_MARGIN_ROWS = {f'r={r}, d={d}': dict(scale=float(r), margin=d) for r in (8, 64) for d in (0.15, 0.2)}  # Fig. 8, 2×2
+COLLAPSE_ROWS = {  # settings that collapse when training from scratch (§ Why the embedding can collapse)
+    'paper (r, d) = (64, 0.2), no warm-up': dict(scale=64., margin_warmup=0.),
+    'v1: identity episodes + FC term': dict(scale=64., margin_warmup=0., episodes='identity', prototype_source='both'),
+}
 
 # %% ../nbs/13_mfhi.ipynb #44cdfcbb
 def infer_schema(records:Sequence[ReIDRecord], # Records with attributes
@@ -346,33 +407,106 @@ def class_attribute_table(records:Sequence[ReIDRecord], # Records with attribute
     return (np.arange(len(pids)) if relabel else pids), table
 
 # %% ../nbs/13_mfhi.ipynb #023b2d53
+def semantic_id_labels(records:Sequence[ReIDRecord], # Training records with attributes
+                       schema:AttributeSchema, # Their schema
+                      ) -> np.ndarray:
+    "The semantic ID of every record: the index of its identity's category vector among the distinct vectors (sorted)."
+    _, table = class_attribute_table(records, schema)  # rows: the relabelled identities, in sorted pid order
+    sid_of_pid = np.unique(table, axis=0, return_inverse=True)[1].reshape(-1)
+    row = {p: i for i, p in enumerate(sorted({r.pid for r in records}))}
+    return sid_of_pid[[row[r.pid] for r in records]].astype(np.int64)
+
 def mfhi_dataloaders(train_records:Sequence[ReIDRecord], # Training records with attributes
-                     config:MFHIConfig, # Uses size, n_way, k_shot, erase_p and train.seed
+                     config:MFHIConfig, # Uses size, episodes, n_way, k_shot, erase_p and train.seed
+                     schema:AttributeSchema|None=None, # Attribute schema (for semantic IDs); default from the records
                      **kwargs, # Passed to `reid_dataloaders` (device, num_workers, path, ...)
                     ):
-    "Episodic training batches of (images, pids, attributes): `n_way` identities × `k_shot` images; flip (+ erasing)."
+    "Episodic training batches of (images, pids, attributes): `n_way` semantic IDs (or identities) × `k_shot` images; flip (+ erasing)."
     tfms = reid_batch_tfms(tuple(config.size), erase_p=config.erase_p)
-    return reid_dataloaders(train_records, size=tuple(config.size), sampler='episode', P=config.n_way, K=config.k_shot,
-                            targets=('pid', 'attributes'), batch_tfms=tfms, seed=config.train.seed, **kwargs)
+    dls = reid_dataloaders(train_records, size=tuple(config.size), sampler='episode', P=config.n_way, K=config.k_shot,
+                           targets=('pid', 'attributes'), batch_tfms=tfms, seed=config.train.seed, **kwargs)
+    if config.episodes == 'sid':  # same batch size and epoch plans; the classes drawn are semantic IDs
+        ds = dls.train.dataset
+        sids = semantic_id_labels(ds.records, infer_schema(ds.records) if schema is None else schema)
+        n_sid, ws = len(np.unique(sids)), kwargs.get('world_size', 1)
+        check_arg(n_sid >= config.n_way * ws, 'config.n_way', f"at most {n_sid // ws}: the training set has {n_sid} semantic IDs "
+                  "(or episodes='identity')", config.n_way)
+        dls.train.sampler = EpisodeSampler(sids, config.n_way, config.k_shot, seed=config.train.seed,
+                                           world_size=kwargs.get('world_size', 1))
+    return dls
 
 def mfhi_model(config:MFHIConfig, # Architecture settings
                n_attributes:int, # Q
-               n_ids:int, # Training identities (rows of the FC prototypes when `config.fc_head`)
+               n_ids:int, # Training identities (rows of the FC prototypes when `config.use_fc`)
               ) -> MFHI:
     "Build the `MFHI` network described by `config`."
     if config.arch == 'resnet50': bb = resnet50_backbone(last_stride=1, pretrained=config.pretrained)
     else: bb = small_resnet(config.small_widths, config.small_blocks, last_stride=1, strides=config.small_strides)
     return MFHI(bb, n_attributes, config.attention, config.top_d, config.attention_norm, config.detach_attention,
-                config.plm_hidden, n_ids if config.fc_head else 0, config.semantic_ids)
+                config.plm_hidden, n_ids if config.use_fc else 0, config.semantic_ids)
 
+# %% ../nbs/13_mfhi.ipynb #d32fca37
 class MFHILog(LossComponentsLog):
-    "Per epoch: mean of each loss term over the training batches and mean prototypes per episode; in `self.history`."
-    def batch_terms(self): return {'prototypes/episode': len(self.learn.pred['prototypes'])}
+    """Per epoch (`history`): each loss term, `dcm_uniform` (mean ln N over the episodes), `cea_constant`, `feat_cos`
+    (mean cosine between an episode's features), `prototypes/episode`; the spread of Φ over the training semantic IDs
+    (`proto_cos_mean/max`, and `probe_cos_mean/max` for extra classes, e.g. the unseen test ones) against `cos_d`.
+    `initial` holds the spread before training."""
+    def __init__(self, class_attributes=None, # (K, Q) category vectors of the training identities (their distinct rows are the SIDs)
+                 probe_classes=None, # (L, Q) more category vectors whose prototype spread is logged (no gradient; e.g. test SIDs)
+                 cea_constant:float|None=None, # L_CEA of the best constant predictor (`cea_constant_level`)
+                 margin:float=0.2, # d, whose cosine is the margin condition
+                ):
+        self.classes = None if class_attributes is None else np.unique(np.asarray(class_attributes, dtype=np.float32), axis=0)
+        self.probe = None if probe_classes is None else np.asarray(probe_classes, dtype=np.float32)
+        self.cea_constant, self.margin = cea_constant, margin
+
+    def spread(self) -> dict:
+        "Prototype spread of the training SIDs (and the probe classes) under the current Φ."
+        out = {}
+        for name, vecs in (('proto', self.classes), ('probe', self.probe)):
+            if vecs is not None and len(vecs) >= 2:
+                s = prototype_spread(attribute_prototypes(self.learn.model, vecs))
+                out |= {f'{name}_cos_mean': s['cos_mean'], f'{name}_cos_max': s['cos_max']}
+        return out
+
+    def before_fit(self):
+        super().before_fit()
+        self.initial = self.spread()
+
+    def batch_terms(self):
+        pred = self.learn.pred
+        out = {}
+        if pred.get('prototypes') is not None:
+            n = len(pred['prototypes'])
+            out |= {'prototypes/episode': n, 'dcm_uniform': dcm_uniform_level(n)}
+        f = F.normalize(pred['feats'].detach().float(), dim=1)
+        B = len(f)
+        if B > 1: out['feat_cos'] = float(((f @ f.T).sum() - B) / (B * (B - 1)))
+        return out
+
+    def epoch_terms(self):
+        out = dict(cos_d=math.cos(self.margin))
+        if self.cea_constant is not None: out['cea_constant'] = self.cea_constant
+        return out | self.spread()
+
+class MarginWarmup(Callback):
+    "Eq. 6 → Eq. 7: the DCM margins (episode and FC) grow linearly from 0 to their values over the first `epochs` epochs."
+    order = -4
+    def __init__(self, epochs:float): # Length of the warm-up in epochs (> 0)
+        check_arg(epochs > 0, 'epochs', 'a positive number of epochs', epochs)
+        self.epochs = epochs
+    def before_fit(self): self.d, self.d_fc = self.learn.loss_func.margin, self.learn.loss_func.fc_margin
+    def before_batch(self):
+        if not self.training: return
+        f = min(1., (self.epoch + self.iter / max(self.n_iter, 1)) / self.epochs)
+        self.learn.loss_func.margin, self.learn.loss_func.fc_margin = self.d * f, self.d_fc * f
+    def after_fit(self): self.learn.loss_func.margin, self.learn.loss_func.fc_margin = self.d, self.d_fc
 
 def mfhi_learner(dls, # From `mfhi_dataloaders`: episodic batches (images, pids, attributes)
                  config:MFHIConfig, # All settings
                  schema:AttributeSchema|None=None, # Attribute schema; default from the number of attributes (`infer_schema`)
                  cbs:Sequence[Callback]=(), # Extra callbacks
+                 probe_classes=None, # (L, Q) category vectors whose prototype spread `MFHILog` also logs (e.g. the test SIDs)
                  **kwargs, # Passed to `reid_learner` (path, checkpoint, csv_log, metrics)
                 ):
     "A fastai `Learner` training MFHI episodically (`EpisodeCallback` hands each episode's â to Φ; the loss sees only those)."
@@ -384,11 +518,13 @@ def mfhi_learner(dls, # From `mfhi_dataloaders`: episodic batches (images, pids,
     check_arg(config.top_d <= table.shape[1], 'config.top_d', f'D <= Q = {table.shape[1]}', config.top_d)
     set_seed(config.train.seed)
     model = mfhi_model(config, table.shape[1], len(ds.pid_vocab))
-    loss = MFHILoss(schema, config.scale, config.margin, config.use_cea, config.fc_scale, config.fc_margin)
-    log = MFHILog()
+    loss = MFHILoss(schema, config.scale, config.margin, config.use_cea, config.fc_scale, config.fc_margin, config.use_episode_dcm)
+    cea0 = cea_constant_level(mfhi_encode(np.array([r.attributes for r in ds.records]), schema)) if config.use_cea else None
+    log = MFHILog(table, probe_classes, cea0, config.margin)
     # to_loss=False: the loss keeps the global pids (FC prototypes) and recomputes the episode-local targets itself
     episodes = EpisodeCallback(table, to_model=True, to_loss=False)
-    learn = reid_learner(dls, model, loss, config.train, cbs=[episodes, log, *cbs], **kwargs)
+    extra = [MarginWarmup(config.margin_warmup)] if config.margin_warmup > 0 else []
+    learn = reid_learner(dls, model, loss, config.train, cbs=[episodes, log, *extra, *cbs], **kwargs)
     learn.class_attributes, learn.schema, learn.mfhi_log, learn.mfhi_config = table, schema, log, config
     return learn
 
@@ -434,25 +570,40 @@ def unseen_classes(records:Sequence[ReIDRecord], # Test images with attributes
     return table, np.searchsorted(pids, [r.pid for r in records])
 
 # %% ../nbs/13_mfhi.ipynb #8df01329
+def i2a_class_hits(similarity:torch.Tensor, # (N, L) image × class-prototype scores
+                   labels, # (N,) class of each image
+                   ks:Sequence[int]=(1, 5, 10), # Top-P
+                  ) -> dict:
+    "Per-class top-P accuracy (fractions): `{'top1': (L',) array, ...}` over the L' classes that have images, and `classes`."
+    s, y = similarity.float(), torch.as_tensor(np.asarray(labels)).long()
+    rank = (s > s.gather(1, y[:, None])).sum(1)  # as `topk_class_accuracy`: ties favour the true class
+    cls = torch.unique(y)
+    return dict(classes=cls.numpy(), **{f'top{k}': np.array([float((rank[y == c] < k).double().mean()) for c in cls]) for k in ks})
+
 def i2a_metrics(model:MFHI, # A trained model
                 feats:torch.Tensor, # (N, C) features of the test images
                 class_vectors, # (L, Q) category-level vectors of the test classes
                 labels, # (N,) class of each image
                 ks:Sequence[int]=(1, 5, 10), # Top-P
+                per_query:dict|None=None, # If given, `per_query['i2a']` receives the per-class hits (`i2a_class_hits`)
                ) -> dict:
     "I2A (Eq. 9): mean per-class top-P accuracy of the images against the L unseen prototypes (fractions)."
-    return topk_class_accuracy(cosine_scores(feats, attribute_prototypes(model, class_vectors)), labels, ks=ks)
+    sim = cosine_scores(feats, attribute_prototypes(model, class_vectors))
+    if per_query is not None: per_query['i2a'] = i2a_class_hits(sim, labels, ks)
+    return topk_class_accuracy(sim, labels, ks=ks)
 
 def a2i_metrics(model:MFHI, # A trained model
                 feats:torch.Tensor, # (G, C) gallery features
                 class_vectors, # (L, Q) the attribute queries
                 labels, # (G,) class of each gallery image
                 center:bool=False, # Subtract each image's mean cosine over the L prototypes (not in the paper)
+                per_query:dict|None=None, # If given, `per_query['a2ic' if center else 'a2i']` receives `rank_per_query`'s output
                ) -> dict:
     "A2I: each class's prototype ranks the gallery by cosine; relevant = same class, nothing removed; R@k, mAP (fractions)."
     sim = cosine_scores(attribute_prototypes(model, class_vectors), feats)
     if center: sim = sim - sim.mean(0, keepdim=True)
     res = rank_metrics(sim, np.arange(len(class_vectors)), np.asarray(labels), largest=True, remove=None, ap_mode='standard')
+    if per_query is not None: per_query['a2ic' if center else 'a2i'] = res['per_query']
     return {k: res[k] for k in ('R1', 'R5', 'R10', 'mAP', 'mINP')}
 
 # %% ../nbs/13_mfhi.ipynb #96f32d18
@@ -461,11 +612,13 @@ def i2i_metrics(query_feats:torch.Tensor, # (Q, C) query features
                 query:Sequence[ReIDRecord], # Query records (pid, camid)
                 gallery:Sequence[ReIDRecord], # Gallery records (junk pid −1 and distractors 0 included)
                 rerank:bool=False, # k-reciprocal re-ranking (Table IV "+RR"; k1 = 20, k2 = 6, λ = 0.3)
+                per_query:dict|None=None, # If given, `per_query['i2i_rr' if rerank else 'i2i']` receives the per-query results
                ) -> dict:
     "I2I with the Market-1501 protocol on ℓ2-normalised features (Euclidean = cosine ranking); R1/R5/R10/mAP/mINP (fractions)."
     qf, gf = F.normalize(query_feats.float(), dim=1), F.normalize(gallery_feats.float(), dim=1)
     dist = k_reciprocal_rerank_features(qf, gf) if rerank else torch.cdist(qf, gf)
     res = eval_market(dist, [r.pid for r in query], [r.pid for r in gallery], [r.camid for r in query], [r.camid for r in gallery])
+    if per_query is not None and 'per_query' in res: per_query['i2i_rr' if rerank else 'i2i'] = res['per_query']
     return {k: res[k] for k in ('R1', 'R5', 'R10', 'mAP', 'mINP')}
 
 def evaluate_mfhi(model:MFHI, # A trained model
@@ -474,6 +627,7 @@ def evaluate_mfhi(model:MFHI, # A trained model
                   schema:AttributeSchema|None=None, # Attribute schema; default from the records
                   classes:str|None=None, # I2A/A2I classes: 'sid' (re-ID default) or 'identity' (faces default)
                   rerank:bool=True, # Also report I2I with k-reciprocal re-ranking
+                  per_query:dict|None=None, # If given, receives the per-query results of each task (`mfhi_query_results` reads it)
                  ) -> dict:
     "All three tasks from one model, in %: `i2a_top{1,5,10}`, `a2i_{R1,R5,R10,mAP}` (+ centred `a2ic_*`), `i2i_{R1,R5,R10,mAP,mINP}` (+ `i2i_rr_*`)."
     reid = len(dataset.query) > 0 and len(dataset.gallery) > 0
@@ -483,14 +637,33 @@ def evaluate_mfhi(model:MFHI, # A trained model
     classes = classes or ('sid' if reid else 'identity')
     vectors, labels = unseen_classes(test, schema, classes)
     feats = mfhi_features(model, test, size)
-    out = {f'i2a_{k}': 100 * v for k, v in i2a_metrics(model, feats, vectors, labels).items()}
-    out |= {f'a2i_{k}': 100 * v for k, v in a2i_metrics(model, feats, vectors, labels).items() if k != 'mINP'}
-    out |= {f'a2ic_{k}': 100 * v for k, v in a2i_metrics(model, feats, vectors, labels, center=True).items() if k != 'mINP'}
+    out = {f'i2a_{k}': 100 * v for k, v in i2a_metrics(model, feats, vectors, labels, per_query=per_query).items()}
+    out |= {f'a2i_{k}': 100 * v for k, v in a2i_metrics(model, feats, vectors, labels, per_query=per_query).items() if k != 'mINP'}
+    out |= {f'a2ic_{k}': 100 * v for k, v in a2i_metrics(model, feats, vectors, labels, center=True, per_query=per_query).items() if k != 'mINP'}
     if reid:
         qf, gf = mfhi_features(model, dataset.query, size), mfhi_features(model, dataset.gallery, size)
-        out |= {f'i2i_{k}': 100 * v for k, v in i2i_metrics(qf, gf, dataset.query, dataset.gallery).items()}
+        out |= {f'i2i_{k}': 100 * v for k, v in i2i_metrics(qf, gf, dataset.query, dataset.gallery, per_query=per_query).items()}
         if rerank: out |= {f'i2i_rr_{k}': 100 * v for k, v in i2i_metrics(qf, gf, dataset.query, dataset.gallery, rerank=True).items()}
     return out
+
+def mfhi_query_results(per_query:dict, # Filled by `evaluate_mfhi(..., per_query=...)`
+                       row:str, # The ablation row
+                       seed:int, # The run's seed
+                      ) -> pd.DataFrame:
+    """Tidy per-query values (`row, seed, query, metric, value`, in %) that average to `evaluate_mfhi`'s metrics:
+    I2A per test class (`i2a_top{1,5,10}`), A2I per attribute query (`a2i_R{1,5,10}`, `a2i_mAP`; centred `a2ic_R1`,
+    `a2ic_mAP`) and I2I per query image (`i2i_R1`, `i2i_mAP`)."""
+    parts = []
+    if 'i2a' in per_query:
+        h = per_query['i2a']
+        parts += [pd.DataFrame(dict(row=row, seed=seed, query=h['classes'], metric=f'i2a_{k}', value=100 * h[k]))
+                  for k in h if k != 'classes']
+    for task, ks in (('a2i', (1, 5, 10)), ('a2ic', (1,)), ('i2i', (1,))):
+        if task in per_query:
+            t = per_query_results(per_query[task], row, seed, ks=ks, metrics=('mAP',))
+            parts.append(t.assign(metric=f'{task}_' + t.metric))
+    check_arg(len(parts) > 0, 'per_query', 'the dict filled by `evaluate_mfhi(..., per_query=...)`', sorted(per_query))
+    return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/13_mfhi.ipynb #023ee2e0
 def attribute_region_names(dim_name:str, # An MFHI dimension name (`onehot_layout(schema, presence_as_bit=True)`)
@@ -592,12 +765,50 @@ def tsne_images_and_prototypes(model:MFHI, # A trained model
 def train_and_evaluate(dataset, # A `ReIDDataset` with attributes
                        config:MFHIConfig, # All settings (the seed is `config.train.seed`)
                        rerank:bool=True, # Also evaluate I2I with re-ranking
+                       per_query:dict|None=None, # If given, receives the per-query results (`evaluate_mfhi`)
+                       probe_test:bool=True, # Also log the spread of the unseen test classes' prototypes each epoch (re-ID)
                       ) -> tuple:
     "Train one model with `config` on `dataset.train` and evaluate the three tasks: (learner, metrics dict in %)."
     dls = mfhi_dataloaders(dataset.train, config, device=config.train.device)
-    learn = mfhi_learner(dls, config)
+    probe = None
+    if probe_test and len(dataset.gallery):
+        test = [r for r in dataset.gallery if r.attributes is not None]
+        probe = unseen_classes(test, infer_schema(test))[0] if test else None
+    learn = mfhi_learner(dls, config, probe_classes=probe)
     with learn.no_bar(), learn.no_logging(): learn.fit(config.train.epochs)
-    return learn, evaluate_mfhi(learn.model, dataset, config.size, learn.schema, rerank=rerank)
+    learn.train_losses = [float(v[0]) for v in learn.recorder.values]  # mean training loss per epoch (fastai's AvgLoss)
+    return learn, evaluate_mfhi(learn.model, dataset, config.size, learn.schema, rerank=rerank, per_query=per_query)
+
+RUN_DIAGNOSTICS = ('proto_cos_mean', 'proto_cos_max', 'probe_cos_mean', 'probe_cos_max', 'cos_d', 'dcm', 'dcm_uniform',
+                   'cea', 'cea_constant', 'feat_cos', 'prototypes/episode')  # last-epoch values kept in a run's line
+
+def run_mfhi_rows(dataset, # A `ReIDDataset` with attributes (SynthPeds' Market layout)
+                  rows:dict[str, dict], # Row name → `MFHIConfig` changes (`ABLATION_ROWS`, ...)
+                  base:MFHIConfig, # The config every row changes
+                  seeds:Sequence[int]=(0, 1, 2), # Seeds of every row (same seed: same data order and test set)
+                  record:dict|None=None, # If given: `runs` (one line per run), `queries` (per-query results), `history` (per-epoch log)
+                  keep:dict|None=None, # If given, `keep[(row, seed)]` receives each Learner
+                  rerank:bool=False, # Also evaluate I2I with re-ranking
+                  verbose:bool=True, # One line per run
+                 ) -> pd.DataFrame:
+    "Train and evaluate every row × seed (`run_experiments`); tidy results (`row, seed, metric, value`, plus seconds)."
+    def one(name, settings, seed):
+        pq = {}
+        learn, res = train_and_evaluate(dataset, replace(base, **settings).with_train(seed=seed), rerank=rerank, per_query=pq)
+        if keep is not None: keep[(name, seed)] = learn
+        if record is not None:
+            losses, hist = learn.train_losses, learn.mfhi_log.history
+            judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+            last = {k: hist[-1][k] for k in RUN_DIAGNOSTICS if k in hist[-1]}
+            record.setdefault('runs', []).append(dict(
+                row=name, seed=seed, **{k: v for k, v in res.items() if not k.startswith('i2i_rr')}, **last,
+                **{f'initial_{k}': v for k, v in learn.mfhi_log.initial.items()},
+                epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
+                converged=judged and convergence(losses), losses=' '.join(f'{v:.4f}' for v in losses)))
+            record.setdefault('queries', []).append(mfhi_query_results(pq, name, seed))
+            record.setdefault('history', []).append(pd.DataFrame(hist).assign(row=name, seed=seed))
+        return res
+    return run_experiments(one, rows, seeds, verbose=verbose)
 
 def mfhi_stage(out:Path, # Output folder; the data goes to `out/data`
                fast:bool, # Tiny world and the `fast` preset (seconds) instead of the CPU world and `synth_cpu`
@@ -610,6 +821,29 @@ def mfhi_stage(out:Path, # Output folder; the data goes to `out/data`
     block = lambda p: {k: m[f'{p}_{k}'] for k in ('R1', 'R5', 'R10', 'mAP', 'mINP') if f'{p}_{k}' in m}
     return dict(i2i=block('i2i'), i2i_rr=block('i2i_rr'), a2i=block('a2i'), a2i_centered=block('a2ic'),
                 i2a={k: m[f'i2a_{k}'] for k in ('top1', 'top5', 'top10')}, seconds=t.seconds)
+
+# %% ../nbs/13_mfhi.ipynb #14e79a36
+MFHI_CLAIMS = (  # (claim, table, row A, row B, metric, the paper's Δ = B − A), the headline cells of Tables V and VI
+    ('SGSA vs GCL: I2A top-1', 'Table V, CelebA', 'GCL (no SGSA)', 'MFHI (SGSA)', 'i2a_top1', round(30.1 - 22.8, 1)),
+    ('SGSA vs GCL: A2I R@1', 'Table V, CelebA', 'GCL (no SGSA)', 'MFHI (SGSA)', 'a2i_R1', round(41.0 - 32.4, 1)),
+    ('SGSA vs self-attention: I2A top-1', 'Table VI, Market-1501', 'Self-attention', 'MFHI (SGSA)', 'i2a_top1', round(36.2 - 26.5, 1)),
+    ('SGSA vs self-attention: A2I R@1', 'Table VI, Market-1501', 'Self-attention', 'MFHI (SGSA)', 'a2i_R1', round(44.8 - 37.1, 1)),
+    ('SGSA vs self-attention: A2I mAP', 'Table VI, Market-1501', 'Self-attention', 'MFHI (SGSA)', 'a2i_mAP', round(33.5 - 32.6, 1)),
+)
+
+def mfhi_verdict_sentences(verdicts:pd.DataFrame, # `verdict_table` output (or `mfhi_verdicts.csv` read back)
+                          ) -> list[str]:
+    "One generated sentence per claim, so the prose cannot drift from the saved table."
+    out = []
+    for _, v in verdicts.iterrows():
+        power = ('powered' if str(v.powered).lower() in ('true', '1') else
+                 f'NOT powered: half-width {(v.ci_high - v.ci_low) / 2:.1f} ≥ |paper Δ|/2 = {abs(v.paper_delta) / 2:.1f}; '
+                 f'80 % power only for effects ≥ {v.mde:.1f}')
+        conv = '' if str(v.converged).lower() in ('true', '1') else '; NOT every run converged'
+        out.append(f"{v.claim} ({v.table}): paper {v.paper_delta:+.1f}; SynthPeds {v.mean_a:.1f} → {v.mean_b:.1f}, "
+                   f"Δ {v.delta:+.1f} [{v.ci_low:+.1f}, {v.ci_high:+.1f}] over {int(v.seeds)} seeds × {int(v.queries)} queries "
+                   f"→ {v.verdict}; {power}{conv}.")
+    return out
 
 # %% ../nbs/13_mfhi.ipynb #78118482
 _COLS = ['i2a_top1', 'i2a_top5', 'i2a_top10', 'a2i_R1', 'a2i_R5', 'a2i_R10', 'a2i_mAP']
