@@ -17,17 +17,17 @@ from ..core import *
 from .attributes import MARKET1501, DUKEMTMC, PETA, PA100K, SYSU_PAENET, CELEBA
 
 # %% auto #0
-__all__ = ['DATASET_TITLES', 'LAYOUTS', 'MARKET_NAME', 'UNKNOWN', 'SYSU_RGB_CAMS', 'SYSU_IR_CAMS', 'SYSU_GALLERY_CAMS',
-           'REGDB_DIRECTIONS', 'PEDES_FIELDS', 'NO_PID', 'PICKLE_ALLOWED', 'CELEBA_PARTITIONS', 'READERS',
-           'layout_error', 'SkipLog', 'ReIDDataset', 'require_dir', 'require_file', 'first_existing', 'relabel_pids',
-           'check_nonempty', 'check_query_in_gallery', 'read_text_file', 'inside', 'image_file_problem',
+__all__ = ['DATASET_TITLES', 'LAYOUTS', 'MARKET_NAME', 'UNKNOWN', 'SYSU_ATTRIBUTE_K', 'SYSU_RGB_CAMS', 'SYSU_IR_CAMS',
+           'SYSU_GALLERY_CAMS', 'REGDB_DIRECTIONS', 'PEDES_FIELDS', 'NO_PID', 'PICKLE_ALLOWED', 'CELEBA_PARTITIONS',
+           'READERS', 'layout_error', 'SkipLog', 'ReIDDataset', 'require_dir', 'require_file', 'first_existing',
+           'relabel_pids', 'check_nonempty', 'check_query_in_gallery', 'read_text_file', 'inside', 'image_file_problem',
            'check_image_files', 'find_unreadable_images', 'drop_unreadable', 'parse_market_name', 'read_market_folder',
            'mat_strings', 'read_lin_attributes', 'attach_identity_attributes', 'read_market1501', 'read_dukemtmc',
-           'read_identity_attributes', 'read_id_list', 'scan_sysu_cameras', 'read_sysu_mm01', 'read_regdb_list',
-           'check_label_folder_bijection', 'read_regdb', 'read_pedes_json', 'read_cuhk_pedes', 'read_icfg_pedes',
-           'read_word_parts', 'load_pickle', 'read_peta', 'read_pa100k', 'read_attribute_list', 'read_two_columns',
-           'read_celeba', 'split_identities', 'read_lfwa', 'available_datasets', 'get_reader', 'register_dataset',
-           'read_dataset']
+           'read_identity_attributes', 'read_sysu_attribute_mats', 'attach_camera_attributes', 'read_id_list',
+           'scan_sysu_cameras', 'read_sysu_mm01', 'read_regdb_list', 'check_label_folder_bijection', 'read_regdb',
+           'read_pedes_json', 'read_cuhk_pedes', 'read_icfg_pedes', 'read_word_parts', 'load_pickle', 'read_peta',
+           'read_pa100k', 'read_attribute_list', 'read_two_columns', 'read_celeba', 'split_identities', 'read_lfwa',
+           'available_datasets', 'get_reader', 'register_dataset', 'read_dataset']
 
 # %% ../../nbs/03_data.readers.ipynb #7c50abdb
 DATASET_TITLES = dict(market1501='Market-1501', dukemtmc='DukeMTMC-reID', sysu_mm01='SYSU-MM01', regdb='RegDB',
@@ -486,6 +486,55 @@ def read_identity_attributes(path:Path, # An attributes.json file
         table[pid] = tuple(int(v) for v in vec)
     return table
 
+# %% ../../nbs/03_data.readers.ipynb #c19a0002
+SYSU_ATTRIBUTE_K = {1: 332, 2: 332, 3: 533, 4: 533, 5: 533, 6: 333}  # columns of the release's cam{N}_att
+
+def read_sysu_attribute_mats(folder:Path, # The release's `sysu_attribute/` folder (cam1_att.mat … cam6_att.mat)
+                             schema=SYSU_PAENET, # The schema row i maps to (attribute i, value index = the stored 0/1)
+                             dataset:str='sysu_mm01', # Registry key, for messages
+                            ) -> dict[tuple[int, int], tuple[int, ...]]:
+    "`{(camera, pid): vector}` from PAENet's `cam{N}_att.mat` files: `cam{N}_att` uint8 (n, K), column `pid − 1`."
+    table = {}
+    for cam in (1, 2, 3, 4, 5, 6):
+        path = require_file(dataset, Path(folder)/f'cam{cam}_att.mat')
+        try: mat = scipy.io.loadmat(path)
+        except Exception as e: raise layout_error(dataset, f"not a readable MAT file ({type(e).__name__}: {e})", path)
+        key = f'cam{cam}_att'
+        if key not in mat: raise layout_error(dataset, f"no variable `{key}` (found {sorted(k for k in mat if not k.startswith('__'))})", path)
+        a = np.asarray(mat[key])
+        if a.ndim != 2 or a.shape[0] != len(schema):
+            raise layout_error(dataset, f"`{key}` has shape {a.shape}, expected ({len(schema)}, K): one row per {schema.name} attribute", path)
+        if not np.issubdtype(a.dtype, np.integer) and not (np.isfinite(a).all() and np.array_equal(a, np.round(a))):
+            raise layout_error(dataset, f"`{key}` holds non-integer labels (dtype {a.dtype}); the release stores uint8 0/1", path)
+        for j in range(a.shape[1]):
+            try: vec = schema.validate(a[:, j].astype(np.int64))
+            except AttrReIDError as e: raise layout_error(dataset, f"`{key}` column {j} (id {j + 1}): {e}", path)
+            table[(cam, j + 1)] = tuple(int(v) for v in vec)
+    return table
+
+def attach_camera_attributes(dataset:str, # Registry key, for messages
+                             records:list[ReIDRecord], # Records of one split (camid 0-based, orig_pid = the id)
+                             table:dict, # `{(camera, pid): vector}` (`read_sysu_attribute_mats`)
+                             source:Path, # The attribute folder, for messages
+                             notes:list|None=None, # Receives one line about fallbacks, if any
+                            ) -> list[ReIDRecord]:
+    "Each record gets its own camera's label of its identity; missing there: the identity's label in the other cameras if they agree."
+    by_pid = defaultdict(set)
+    for (cam, pid), vec in table.items(): by_pid[pid].add(vec)
+    out, fell_back = [], set()
+    for r in records:
+        vec = table.get((r.camid + 1, r.orig_pid))
+        if vec is None:
+            others = by_pid.get(r.orig_pid, set())
+            if len(others) != 1:
+                raise layout_error(dataset, f"id {r.orig_pid} has images in camera {r.camid + 1} but no label there, and its other cameras give "
+                                   + ("none" if not others else f"{len(others)} different labels"), source)
+            vec = next(iter(others)); fell_back.add((r.camid + 1, r.orig_pid))
+        out.append(replace(r, attributes=vec))
+    if fell_back and notes is not None:
+        notes.append(f"{len(fell_back)} (camera, id) pair(s) beyond their camera's columns took the id's label from its other cameras")
+    return out
+
 # %% ../../nbs/03_data.readers.ipynb #cac73b4f
 SYSU_RGB_CAMS, SYSU_IR_CAMS = (1, 2, 4, 5), (3, 6)
 SYSU_GALLERY_CAMS = {'all': (1, 2, 4, 5), 'indoor': (1, 2)}
@@ -529,7 +578,7 @@ def read_sysu_mm01(root:str|os.PathLike|None=None, # Data root holding SYSU-MM01
                    mode:str='all', # Gallery cameras: 'all' (1, 2, 4, 5) or 'indoor' (1, 2)
                    trial:int=0, # Gallery draw, `random.seed(trial)` as in AGW's test.py (papers use 0..9)
                    merge_val:bool=True, # Train on train_id + val_id (AGW); False puts the val ids in `.val`
-                   attributes:bool|None=None, # Attach PAENet's 8 attributes: None = if attributes.json exists
+                   attributes:bool|None=None, # Attach PAENet's 8 attributes: None = if sysu_attribute/ (the release) or attributes.json exists
                    verify_images:bool=False, # Open every image with PIL
                    strict:bool=True, # Raise on malformed names and unreadable images; else skip and count them
                   ) -> ReIDDataset:
@@ -571,9 +620,14 @@ def read_sysu_mm01(root:str|os.PathLike|None=None, # Data root holding SYSU-MM01
         check_nonempty('sysu_mm01', split, getattr(ds, split), source)
     n_unmatched = check_query_in_gallery('sysu_mm01', ds.query, ds.gallery, exp/'test_id.txt', allow_missing=mode == 'indoor')
     if n_unmatched: ds.notes.append(f"{n_unmatched} query image(s) have no gallery image of their id in {mode} mode")
-    attr_file = base/'attributes.json'
-    if attributes is True: require_file('sysu_mm01', attr_file)
-    if attributes is not False and attr_file.is_file():
+    attr_file, mat_dir = base/'attributes.json', base/'sysu_attribute'
+    if attributes is True and not mat_dir.is_dir(): require_file('sysu_mm01', attr_file)
+    if attributes is not False and mat_dir.is_dir():  # PAENet's release: per-camera labels, preferred
+        table = read_sysu_attribute_mats(mat_dir, SYSU_PAENET, 'sysu_mm01')
+        for split in ('train', 'val', 'query', 'gallery'):
+            setattr(ds, split, attach_camera_attributes('sysu_mm01', getattr(ds, split), table, mat_dir, ds.notes))
+        ds.attribute_schema = SYSU_PAENET
+    elif attributes is not False and attr_file.is_file():
         table = read_identity_attributes(attr_file, SYSU_PAENET, 'sysu_mm01')
         for split in ('train', 'val', 'query', 'gallery'):
             setattr(ds, split, attach_identity_attributes('sysu_mm01', getattr(ds, split), table, attr_file))

@@ -1024,10 +1024,20 @@ def _attributes_json(world:SynthWorld, path:Path):
     labels = {f'{p:04d}': sysu_attributes(world.identities[p]).tolist() for p in sorted(world.identities)}
     path.write_text(json.dumps(dict(attribute_names=list(SYSU_PAENET.names), labels=labels)) + '\n')
 
+def _sysu_attribute_mats(world:SynthWorld, d:Path, cameras:dict):
+    "v2: PAENet's release format, `sysu_attribute/cam{N}_att.mat` holding `cam{N}_att` uint8 (8, K_N), column pid − 1, K_N = camera N's largest id."
+    (d / 'sysu_attribute').mkdir()
+    for cam in range(1, 7):
+        K = max(cameras.get(cam, ()), default=1)
+        a = np.zeros((len(SYSU_PAENET), K), np.uint8)
+        for pid in range(1, K + 1):
+            if pid in world.identities: a[:, pid - 1] = sysu_attributes(world.identities[pid])
+        _savemat(d / 'sysu_attribute' / f'cam{cam}_att.mat', {f'cam{cam}_att': a}, world.config.version)
+
 def write_sysu_mm01(world:SynthWorld, # The world to write
                     root:str|Path|None=None, # Data root; `data_root()` if None
                    ) -> Path:
-    "Write the SYSU-MM01 layout (RGB cameras 1, 2, 4, 5; infrared 3, 6) with `attributes.json`; return its folder."
+    "Write the SYSU-MM01 layout (RGB cameras 1, 2, 4, 5; infrared 3, 6) with `attributes.json` (v2: also PAENet's `sysu_attribute/*.mat`); return its folder."
     d = _dataset_dir(world, root, 'SYSU-MM01')
     count = Counter()
     shots = world.shots if world.config.is_v1 else [
@@ -1039,6 +1049,10 @@ def write_sysu_mm01(world:SynthWorld, # The world to write
     for split in ('train', 'val', 'test'):
         (d / 'exp' / f'{split}_id.txt').write_text(','.join(str(p) for p in world.ids(split)) + '\n')
     _attributes_json(world, d / 'attributes.json')
+    if not world.config.is_v1:
+        cameras = {}
+        for pid, cam in count: cameras.setdefault(cam, []).append(pid)
+        _sysu_attribute_mats(world, d, cameras)
     return d
 
 # %% ../../nbs/02_data.synth.ipynb #3881b12d
