@@ -13,8 +13,8 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .core import *  # first: the package silences fastai's torch.jit warning before fastai loads
 from fastai.callback.core import Callback
-from .core import *
 from .data.attributes import *
 from .data.synth import *
 from .data.readers import *
