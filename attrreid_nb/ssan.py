@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_ssan.ipynb #1d38f2f3
 from __future__ import annotations
-import time
+import copy, json, math, time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,16 +26,20 @@ from .eval import *
 from .models import *
 from .learner import *
 from .viz import *
+from .verdicts import convergence, loss_change, per_query_results, paired_effect_interval
 
 # %% auto #0
-__all__ = ['SSAN_STATS', 'ABLATION_ROWS', 'PAPER_TABLE1', 'TABLE1_COMPARISONS', 'drop_single_image_ids',
+__all__ = ['SSAN_STATS', 'ABLATION_ROWS', 'ID_CONVERGED_RATIO', 'CONTROL_ROWS', 'TABLE1_ROWS', 'PAPER_TABLE1',
+           'TABLE1_COMPARISONS', 'SSAN_CLAIMS', 'CONTROL_COMPARISONS', 'drop_single_image_ids',
            'weak_positive_candidates', 'SsanItems', 'ssan_batch_tfms', 'ssan_vocab', 'caption_mask', 'TextEncoder',
            'masked_row_max', 'WordAttention', 'part_word_features', 'PartLinear', 'MultiViewNonLocal', 'PartClassifier',
-           'SSAN', 'cosine_matrix', 'mine_negatives', 'triplet_hinges', 'ranking_loss', 'adaptive_weak_margin',
-           'compound_ranking_loss', 'instance_id_loss', 'SsanLoss', 'SsanConfig', 'ssan_dataloaders', 'ssan_model',
-           'ssan_loss', 'AdaptiveMarginWarmup', 'SsanLog', 'ssan_learner', 'encode_images', 'encode_captions',
-           't2i_similarity', 'ssan_test_features', 'evaluate_ssan', 'word_attention', 'word_part_accuracy',
-           'plot_word_attention', 'show_retrieval', 'train_and_evaluate', 'ssan_stage']
+           'SSAN', 'stripe_localisation', 'cosine_matrix', 'mine_negatives', 'triplet_hinges', 'ranking_loss',
+           'adaptive_weak_margin', 'compound_ranking_loss', 'instance_id_loss', 'SsanLoss', 'SsanConfig',
+           'ssan_dataloaders', 'ssan_model', 'ssan_loss', 'AdaptiveMarginWarmup', 'SsanLog', 'ssan_learner',
+           'encode_images', 'encode_captions', 't2i_similarity', 'ssan_test_features', 'evaluate_ssan',
+           'word_attention', 'word_part_accuracy', 'read_word_stripes', 'stripe_set_scores', 'wam_stripe_table',
+           'wam_stripe_summary', 'wam_stripe_report', 'plot_word_attention', 'show_retrieval', 'train_and_evaluate',
+           'ssan_stage', 'ssan_run_line', 'run_table1', 'control_effects', 'ssan_verdict_sentences']
 
 # %% ../nbs/15_ssan.ipynb #001d3379
 def drop_single_image_ids(records:Sequence[ReIDRecord], # Training records, one per image
@@ -308,6 +312,30 @@ class SSAN(nn.Module):
         if weak_captions is not None and self.encode_weak: out['weak'] = self.encode_text(weak_captions)
         out['image_logits'], out['text_logits'] = self.id_logits(out['image']), self.id_logits(out['text'])
         return out
+
+# %% ../nbs/15_ssan.ipynb #502ca7e6
+def stripe_localisation(backbone:nn.Module, # Image trunk (e.g. `small_resnet(...)`), used as it is
+                        images:torch.Tensor, # (B, 3, H, W) batch of (normalised) images
+                        n_parts:int=6, # K
+                       ) -> dict:
+    "Feature-map size, rows per stripe, and the mean share of each stripe feature's input gradient inside its own image stripe."
+    check_arg(images.ndim == 4 and images.shape[1] == 3, 'images', 'a (B, 3, H, W) batch', tuple(images.shape))
+    was = backbone.training
+    backbone.eval()
+    x = images.clone().requires_grad_(True)
+    fmap = backbone(x)
+    pooled = F.adaptive_max_pool2d(fmap, (n_parts, 1)).squeeze(-1)  # (B, C, K)
+    H = images.shape[2]
+    band = torch.arange(H) * n_parts // H  # image stripe of every input row
+    shares = []
+    for k in range(n_parts):
+        g, = torch.autograd.grad(pooled[:, :, k].sum(), x, retain_graph=k < n_parts - 1)
+        mass = g.abs().sum((0, 1, 3))  # per input row
+        shares.append(float(mass[band == k].sum() / mass.sum().clamp_min(1e-12)))
+    backbone.train(was)
+    return dict(size=tuple(images.shape[2:]), map=tuple(fmap.shape[2:]), rows_per_stripe=fmap.shape[2] / n_parts,
+                whole_rows=fmap.shape[2] % n_parts == 0, localisation=float(np.mean(shares)), chance=1 / n_parts,
+                per_stripe=[round(s, 3) for s in shares])
 
 # %% ../nbs/15_ssan.ipynb #c657dc87
 def cosine_matrix(a:torch.Tensor, # (B, ...) features of one side (flattened per row)
@@ -605,7 +633,8 @@ class AdaptiveMarginWarmup(Callback):
         lf.adaptive_now = lf.adaptive_margin and self.epoch >= self.epochs
 
 class SsanLog(LossComponentsLog):
-    "Per epoch: the mean of every loss term over the training batches (`self.history`)."
+    "Per epoch: the mean of every loss term over the training batches, and of the total `loss` (`self.history`)."
+    def batch_terms(self) -> dict: return dict(loss=float(self.learn.loss.detach()))
 
 def ssan_learner(dls:DataLoaders, # From `ssan_dataloaders` (has `vocab`)
                  config:SsanConfig, # All settings
@@ -684,22 +713,23 @@ def ssan_test_features(model:SSAN, # A trained model
 
 def evaluate_ssan(feats:dict, # From `ssan_test_features`
                   ap_mode:str='standard', # 'standard' or 'trapezoid' (the code's)
+                  per_query:bool=False, # Also return `per_query` (of $S$; `rank_per_query` keys) for the verdict protocol
                  ) -> dict:
     "Text→image metrics (fractions) of $S$, plus `per_feature`: the same for $S_g$, $S_l$, $S_n$ alone."
-    def run(use):
+    def run(use, keep=False):
         r = eval_text_to_image(t2i_similarity(feats['text'], feats['image'], use), feats['caption_pids'], feats['image_pids'], ap_mode)
-        return {k: float(r[k]) for k in ('R1', 'R5', 'R10', 'mAP', 'mINP')}
-    out = run(('g', 'l', 'n'))
+        return {k: float(r[k]) for k in ('R1', 'R5', 'R10', 'mAP', 'mINP')} | (dict(per_query=r['per_query']) if keep else {})
+    out = run(('g', 'l', 'n'), per_query)
     out['per_feature'] = {k: run((k,)) for k in 'gln' if feats['text'][k] is not None}
     return out
 
 # %% ../nbs/15_ssan.ipynb #6232204b
-def _labelled_ids(tokens, parts, vocab):
+def _labelled_ids(tokens, parts, vocab, cast=int):
     "Vocabulary ids and labels of a labelled token list (tokens re-split as `tokenize_caption` does; unknown ones dropped)."
     ids, labels = [], []
     for t, p in zip(tokens, parts):
         for sub in tokenize_caption(t):
-            if sub in vocab.stoi: ids.append(vocab.stoi[sub]); labels.append(int(p))
+            if sub in vocab.stoi: ids.append(vocab.stoi[sub]); labels.append(cast(p))
     return ids, labels
 
 @torch.no_grad()
@@ -747,6 +777,102 @@ def word_part_accuracy(model:SSAN, # A trained model with PFL
                                                    for k in range(model.n_parts)},
                 max_score_part_words=float(top[part].mean()), max_score_other_words=float(top[~part].mean()) if (~part).any() else float('nan'))
 
+# %% ../nbs/15_ssan.ipynb #44bc8680
+def read_word_stripes(root:str|Path|None=None, # Data root holding CUHK-PEDES/ (default `data_root()`)
+                     ) -> dict[str, list[tuple[list[str], list[tuple]]]]:
+    "`{image path: [(tokens, stripe set per token) per caption]}` from reid_raw.json + SynthPeds-v2's synth_word_stripes.json."
+    base = require_dir('cuhk_pedes', data_root(root)/'CUHK-PEDES')
+    raw_path = require_file('cuhk_pedes', base/'reid_raw.json')
+    if not (base/'synth_word_stripes.json').exists():
+        raise layout_error('cuhk_pedes', "no synth_word_stripes.json (written by SynthPeds-v2; v1 worlds have only band labels, "
+                           "`read_word_parts`)", base)
+    tokens = {e['file_path']: e.get('processed_tokens') for e in json.loads(read_text_file('cuhk_pedes', raw_path))}
+    out = {}
+    for fp, per_caption in json.loads(read_text_file('cuhk_pedes', base/'synth_word_stripes.json')).items():
+        toks = tokens.get(fp)
+        if toks is None: raise layout_error('cuhk_pedes', f"{fp} has stripe labels but no processed_tokens in reid_raw.json", base)
+        if len(toks) != len(per_caption) or any(len(t) != len(s) for t, s in zip(toks, per_caption)):
+            raise layout_error('cuhk_pedes', f"{fp}: stripe labels do not match processed_tokens caption by caption, token by token", base)
+        out[str(base/'imgs'/fp)] = [(list(t), [tuple(int(k) for k in s) for s in ss]) for t, ss in zip(toks, per_caption)]
+    return out
+
+# %% ../nbs/15_ssan.ipynb #663accfa
+def stripe_set_scores(scores, # (W, K) WAM scores of W words
+                      sets:Sequence, # Per word, its labelled stripes (an iterable of ints in [0, K); empty: not scored)
+                     ) -> pd.DataFrame:
+    "One row per word with a non-empty set: `word` (its index), `n_stripes`, `hit` (ties split), `chance` = |set|/K, `auc` (NaN if the set is all K)."
+    s = torch.as_tensor(np.asarray(scores, dtype=np.float64))
+    check_arg(s.ndim == 2 and len(s) == len(sets), 'scores/sets', 'a (W, K) score matrix and one stripe set per word',
+              (tuple(s.shape), len(sets)))
+    K = s.shape[1]
+    inset = torch.zeros(s.shape, dtype=torch.bool)
+    for i, st in enumerate(sets):
+        st = [int(k) for k in st]
+        check_arg(all(0 <= k < K for k in st), 'sets', f'stripe indices in [0, {K})', st)
+        inset[i, st] = True
+    keep = inset.any(1)
+    s, inset = s[keep], inset[keep]
+    top = s == s.max(1, keepdim=True).values
+    hit = (top & inset).sum(1).double() / top.sum(1)
+    d = s[:, :, None] - s[:, None, :]  # (W, K, K): in-set stripe a vs out-of-set stripe b
+    pairs = inset[:, :, None] & ~inset[:, None, :]
+    wins = ((d > 0).double() + 0.5 * (d == 0).double()) * pairs
+    n_pairs = pairs.sum((1, 2))
+    auc = torch.where(n_pairs > 0, wins.sum((1, 2)) / n_pairs.clamp_min(1), torch.tensor(float('nan'), dtype=torch.float64))
+    n = inset.sum(1)
+    return pd.DataFrame(dict(word=torch.nonzero(keep).flatten().numpy(), n_stripes=n.numpy(), hit=hit.numpy(),
+                             chance=(n.double() / K).numpy(), auc=auc.numpy()))
+
+# %% ../nbs/15_ssan.ipynb #855f5c30
+@torch.no_grad()
+def wam_stripe_table(model:SSAN, # A model with PFL (learned WAM)
+                     vocab:CaptionVocab, # The training vocabulary
+                     word_stripes:dict, # `read_word_stripes(root)`
+                     records:Sequence[ReIDRecord]|None=None, # Images whose captions are scored (default: all in `word_stripes`)
+                     bs:int=256, # Captions per batch
+                    ) -> pd.DataFrame:
+    "Per labelled word of every caption: `caption`, `token`, `stripes`, `hit`, `chance`, `auc` (`stripe_set_scores`), and `caption_std` of the caption's scores."
+    check_arg(model.use_pfl, 'model', 'a model with PFL (the WAM)', 'use_pfl=False')
+    paths = list(word_stripes) if records is None else [r.path for r in records]
+    missing = [p for p in paths if p not in word_stripes]
+    check_arg(not missing, 'records', 'images that have stripe labels in `word_stripes`', missing[:3])
+    rows = [_labelled_ids(t, s, vocab, cast=tuple) for path in paths for t, s in word_stripes[path]]
+    rows = [(c, i, l) for c, (i, l) in enumerate(rows) if i]
+    check_arg(len(rows) > 0, 'word_stripes', 'captions with words of the vocabulary', 0)
+    model.eval()
+    scores, sets, cap, tok, std = [], [], [], [], []
+    for b in range(0, len(rows), bs):
+        chunk = rows[b:b + bs]
+        n = max(len(i) for _, i, _ in chunk)
+        ids = torch.tensor([i + [0] * (n - len(i)) for _, i, _ in chunk], device=_model_device(model))
+        s = model.encode_text(ids)['scores'].double().cpu()
+        for k, (c, i, l) in enumerate(chunk):
+            scores.append(s[k, :len(i)]); sets += l; cap += [c] * len(i); tok += i
+            std += [float(s[k, :len(i)].std(unbiased=False))] * len(i)
+    t = stripe_set_scores(torch.cat(scores), sets)
+    w = t.word.values
+    return pd.DataFrame(dict(caption=np.array(cap)[w], token=[vocab.itos[tok[j]] for j in w], stripes=[sets[j] for j in w],
+                             hit=t.hit.values, chance=t.chance.values, auc=t.auc.values, caption_std=np.array(std)[w]))
+
+def wam_stripe_summary(table:pd.DataFrame, # From `wam_stripe_table`
+                      ) -> dict:
+    "Means over labelled words: `hit`, `chance`, `auc` (words with an AUC), `n_words`, and `score_std` (mean within-caption std of $s$)."
+    return dict(hit=float(table.hit.mean()), chance=float(table.chance.mean()), auc=float(table.auc.mean(skipna=True)),
+                n_words=int(len(table)), score_std=float(table.groupby('caption').caption_std.first().mean()))
+
+def wam_stripe_report(model:SSAN, # The trained model
+                      init_model:SSAN|None, # The same model at initialisation (`learn.init_model`), or None
+                      vocab:CaptionVocab, # The training vocabulary
+                      word_stripes:dict, # `read_word_stripes(root)`
+                      records:Sequence[ReIDRecord]|None=None, # Images whose captions are scored
+                     ) -> pd.DataFrame:
+    "`wam_stripe_summary` of the trained WAM and of its untrained self, one row each, plus the trained-minus-init difference."
+    out = {'trained': wam_stripe_summary(wam_stripe_table(model, vocab, word_stripes, records))}
+    if init_model is not None:
+        out['at initialisation'] = wam_stripe_summary(wam_stripe_table(init_model, vocab, word_stripes, records))
+        out['trained − init'] = {k: out['trained'][k] - out['at initialisation'][k] for k in ('hit', 'auc', 'score_std')}
+    return pd.DataFrame(out).T[['hit', 'chance', 'auc', 'score_std', 'n_words']]
+
 # %% ../nbs/15_ssan.ipynb #7c475a31
 def plot_word_attention(model:SSAN, # A trained model with PFL
                         vocab:CaptionVocab, # The training vocabulary
@@ -790,34 +916,97 @@ def show_retrieval(feats:dict, # From `ssan_test_features`
 # %% ../nbs/15_ssan.ipynb #b8b2dcd7
 def train_and_evaluate(dataset, # A `ReIDDataset` in the CUHK-PEDES layout (`read_dataset('cuhk_pedes', root)`)
                        config:SsanConfig, # All settings (the seed is `config.train.seed`)
-                       word_parts:dict|None=None, # `read_word_parts(root)`: adds the WAM's word→part accuracy (SynthPeds)
+                       word_parts:dict|None=None, # `read_word_parts(root)`: adds the WAM's word→band accuracy (SynthPeds)
+                       word_stripes:dict|None=None, # `read_word_stripes(root)` (SynthPeds-v2): adds the WAM's stripe-set scores, trained and at init
                       ) -> tuple:
-    "Train SSAN with `config` and evaluate the final model: (learner, metrics as fractions; `wam_acc` with `word_parts`)."
+    """Train SSAN with `config` and evaluate the final model: (learner, metrics as fractions).
+
+    The learner keeps `test_features`, `t2i_per_query` (per-query results of $S$ for the verdict protocol) and, with
+    `word_stripes` and a learned WAM, `init_model` (the same network before training) and `wam_report`; the metrics then
+    hold `wam_hit`, `wam_auc`, `wam_hit_init`, `wam_auc_init`, `wam_chance`."""
     dls = ssan_dataloaders(dataset.train, config, device=config.train.device)
     learn = ssan_learner(dls, config)
+    score_wam = word_stripes is not None and config.use_pfl and config.wam == 'learned'
+    learn.init_model = copy.deepcopy(learn.model) if score_wam else None
     with learn.no_bar(), learn.no_logging(): learn.fit(config.train.epochs)
     learn.test_features = feats = ssan_test_features(learn.model, learn.vocab, dataset.test, config.size, config.max_len)
-    metrics = evaluate_ssan(feats)
+    metrics = evaluate_ssan(feats, per_query=True)
+    learn.t2i_per_query = metrics.pop('per_query')
     if word_parts is not None and config.use_pfl:
         wp = word_part_accuracy(learn.model, learn.vocab, word_parts, dataset.test)
-        metrics.update(wam_acc=wp['accuracy'], wam_chance=wp['chance'])
+        metrics.update(wam_acc=wp['accuracy'], wam_chance_band=wp['chance'])
+    if score_wam:
+        learn.wam_report = r = wam_stripe_report(learn.model, learn.init_model, learn.vocab, word_stripes, dataset.test)
+        metrics.update({k: float(r.loc[w, c]) for k, w, c in (('wam_hit', 'trained', 'hit'), ('wam_auc', 'trained', 'auc'),
+                        ('wam_hit_init', 'at initialisation', 'hit'), ('wam_auc_init', 'at initialisation', 'auc'), ('wam_chance', 'trained', 'chance'))})
     return learn, metrics
 
 def ssan_stage(out:Path, # Output folder of the reproduction (SynthPeds goes to `out/data`)
                fast:bool, # Tiny world and `SsanConfig.fast()`, else the CPU world and `synth_cpu()`
                seed:int, # Training seed (the world's is 0)
               ) -> dict:
-    "SSAN (full method) on SynthPeds' CUHK-PEDES layout: text→image R1/R5/R10/mAP/mINP in percent, WAM accuracy, seconds."
+    "SSAN (full method) on SynthPeds' CUHK-PEDES layout: text→image R1/R5/R10/mAP/mINP in percent, WAM stripe scores (trained and at init), seconds."
     with Timer() as t:
         root = synthpeds_dataset(Path(out)/'data', 'cuhk_pedes', SynthConfig.tiny() if fast else SynthConfig.cpu(), seed=0)
         config = (SsanConfig.fast() if fast else SsanConfig.synth_cpu()).with_train(seed=seed)
-        _, m = train_and_evaluate(read_dataset('cuhk_pedes', root), config, read_word_parts(root))
+        _, m = train_and_evaluate(read_dataset('cuhk_pedes', root), config, word_stripes=read_word_stripes(root))
     res = {k: round(100 * m[k], 2) for k in ('R1', 'R5', 'R10', 'mAP', 'mINP')}
     res.update({f'{k}_{x}': round(100 * v[x], 2) for k, v in m['per_feature'].items() for x in ('R1', 'mAP')})
-    res.update(wam_word_part_acc=round(100 * m['wam_acc'], 2), wam_chance=round(100 * m['wam_chance'], 2), seconds=round(t.seconds, 1))
+    res.update({k: round(100 * m[k], 2) for k in ('wam_hit', 'wam_hit_init', 'wam_auc', 'wam_auc_init', 'wam_chance')})
+    res['seconds'] = round(t.seconds, 1)
     return res
 
-# %% ../nbs/15_ssan.ipynb #433903b3
+# %% ../nbs/15_ssan.ipynb #1124fdee
+ID_CONVERGED_RATIO = 0.8  # a converged run's final ID loss (per modality, global classifier) is below this × ln(#ids)
+CONTROL_ROWS = {'+PFL (uniform WAM)': dict(use_prl=False, use_cr=False, wam='uniform')}  # not in the paper
+TABLE1_ROWS = {**ABLATION_ROWS, **CONTROL_ROWS}
+
+def ssan_run_line(learn, # A learner trained by `train_and_evaluate`
+                  row:str, # Its ablation row
+                  seed:int, # Its seed
+                  metrics:dict, # Metrics to copy into the line (e.g. R1, mAP in %)
+                 ) -> dict:
+    "One line of the runs table: metrics, epochs, per-epoch losses, ID loss vs ln(#ids), `loss_change` and `converged`."
+    h = learn.ssan_log.history
+    check_arg(len(h) > 0 and 'loss' in h[0] and 'id_g' in h[0], 'learn', 'a learner trained with `SsanLog` (one epoch at least)', len(h))
+    losses = [e['loss'] for e in h]
+    id_losses = [e['id_g'] / 2 for e in h]  # `id_g` sums the image and the text CE
+    uniform = math.log(len(learn.dls.train.dataset.pid_vocab))
+    judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+    change = loss_change(losses) if judged else float('nan')
+    plateau = judged and convergence(losses)
+    return dict(row=row, seed=seed, **metrics, epochs=len(losses), final_loss=losses[-1], loss_change=change,
+                id_loss=id_losses[-1], id_uniform=uniform, id_ratio=id_losses[-1] / uniform, plateau=plateau,
+                converged=bool(plateau and id_losses[-1] < ID_CONVERGED_RATIO * uniform),
+                losses=' '.join(f'{v:.4f}' for v in losses), id_losses=' '.join(f'{v:.4f}' for v in id_losses))
+
+def run_table1(dataset, # CUHK-PEDES-layout `ReIDDataset` (SynthPeds)
+               rows:dict|None=None, # name -> `SsanConfig` changes; `TABLE1_ROWS` if None
+               seeds:Sequence[int]=(0, 1, 2), # Seeds of every row (paired: same seed, same initialisation and batches)
+               base:SsanConfig|None=None, # The preset the rows change; `SsanConfig.synth_cpu()` if None
+               word_stripes:dict|None=None, # `read_word_stripes(root)`: WAM stripe scores of learned-WAM rows, trained and at init
+               record:dict|None=None, # If given, `record['runs']` (lines) and `record['queries']` (DataFrames) are filled
+               keep:dict|None=None, # If given, `keep[(row, seed)]` receives the learners of `keep_seeds`
+               keep_seeds:Sequence[int]=(0,), # Seeds whose learners go to `keep`
+               verbose:bool=True, # One line per run
+              ) -> pd.DataFrame:
+    "Train and evaluate every row × seed: tidy results (`row, seed, metric, value`, in %, plus seconds per run)."
+    rows = TABLE1_ROWS if rows is None else rows
+    base = SsanConfig.synth_cpu() if base is None else base
+    def train_and_eval(name, settings, seed):
+        config = replace(base, **settings).with_train(seed=seed)
+        learn, m = train_and_evaluate(dataset, config, word_stripes=word_stripes)
+        res = {k: 100 * m[k] for k in ('R1', 'R5', 'R10', 'mAP', 'mINP')}
+        res.update({f'R1 (S_{k})': 100 * v['R1'] for k, v in m['per_feature'].items()})
+        res.update({k: 100 * m[k] for k in ('wam_hit', 'wam_hit_init', 'wam_auc', 'wam_auc_init', 'wam_chance') if k in m})
+        if keep is not None and seed in keep_seeds: keep[(name, seed)] = learn
+        if record is not None:
+            record.setdefault('runs', []).append(ssan_run_line(learn, name, seed, res))
+            record.setdefault('queries', []).append(per_query_results(learn.t2i_per_query, name, seed, ks=(1,), metrics=('mAP',)))
+        return res
+    return run_experiments(train_and_eval, rows, seeds, verbose=verbose)
+
+# %% ../nbs/15_ssan.ipynb #1e14bdef
 PAPER_TABLE1 = pd.DataFrame({  # SSAN Table I, copied from the paper (ResNet-50), Rank-k in %
     'CUHK R1': [54.68, 59.26, 60.59, 59.36, 56.30, 61.37], 'CUHK R5': [75.42, 78.56, 79.37, 79.06, 77.21, 80.15],
     'CUHK R10': [82.73, 85.32, 86.01, 85.56, 84.03, 86.73], 'ICFG R1': [49.02, 52.58, 53.53, 52.63, 50.23, 54.23],
@@ -825,3 +1014,34 @@ PAPER_TABLE1 = pd.DataFrame({  # SSAN Table I, copied from the paper (ResNet-50)
     index=list(ABLATION_ROWS))
 TABLE1_COMPARISONS = [('Baseline', '+PFL'), ('+PFL', '+PFL+PRL'), ('+PFL+1×1 Conv', '+PFL+PRL'), ('Baseline', '+CR'),
                       ('+PFL+PRL', 'SSAN')]  # the comparisons the paper's text makes
+_CLAIM_NAMES = ['PFL on the baseline', 'PRL on PFL', 'MV-NLN vs a 1×1 conv', 'CR on the baseline', 'CR on PFL+PRL']
+# Table I's claims for `verdict_table`: row B against row A on R1, the paper's CUHK-PEDES Δ (its text states the same deltas)
+SSAN_CLAIMS = tuple((name, 'Table I, CUHK-PEDES', a, b, 'R1', round(float(PAPER_TABLE1.loc[b, 'CUHK R1'] - PAPER_TABLE1.loc[a, 'CUHK R1']), 2))
+                    for name, (a, b) in zip(_CLAIM_NAMES, TABLE1_COMPARISONS))
+# The control: not a paper claim, so no verdict; its paired effect and interval are reported beside the verdicts
+CONTROL_COMPARISONS = [('learned vs uniform WAM', '+PFL (uniform WAM)', '+PFL'), ('PFL with a uniform WAM on the baseline', 'Baseline', '+PFL (uniform WAM)')]
+
+def control_effects(queries:pd.DataFrame, # Per-query results (`row, seed, query, metric, value`)
+                    comparisons:Sequence=CONTROL_COMPARISONS, # (name, row A, row B)
+                    metric:str='R1', # The metric
+                   ) -> pd.DataFrame:
+    "Paired effect of row B over row A with its 95 % interval (`paired_effect_interval`), one line per comparison."
+    out = []
+    for name, a, b in comparisons:
+        sel = {r: queries[(queries.row == r) & (queries.metric == metric)][['seed', 'query', 'value']] for r in (a, b)}
+        check_arg(all(len(v) for v in sel.values()), 'queries', f"per-query {metric} of rows {a!r} and {b!r}", 'missing')
+        ei = paired_effect_interval(sel[a], sel[b])
+        out.append(dict(comparison=name, row_a=a, row_b=b, metric=metric, delta=ei.delta, ci_low=ei.ci_low, ci_high=ei.ci_high,
+                        seeds=ei.seeds, queries=ei.queries))
+    return pd.DataFrame(out)
+
+def ssan_verdict_sentences(verdicts:pd.DataFrame, # From `verdict_table(queries, SSAN_CLAIMS, runs)`
+                          ) -> list[str]:
+    "One generated sentence per claim, so the prose cannot drift from the saved table."
+    out = []
+    for _, v in verdicts.iterrows():
+        power = 'powered' if v.powered else f"not powered (it could only detect effects of ±{v.mde:.1f})"
+        conv = '' if v.converged else '; NOT all runs converged'
+        out.append(f"{v.claim} ({v.row_a} → {v.row_b}): paper {v.paper_delta:+.2f} {v.metric}, SynthPeds {v.delta:+.2f} "
+                   f"[{v.ci_low:+.2f}, {v.ci_high:+.2f}] → {v.verdict}; {power}{conv}.")
+    return out

@@ -80,3 +80,45 @@ def test_bad_input():
     with pytest.raises(AttrReIDError, match='use_pfl=True'): SsanConfig(use_pfl=False)
     with pytest.raises(AttrReIDError, match="'code' or 'paper'"): SsanConfig(lambda_form='eq21')
     with pytest.raises(AttrReIDError, match='integer tensor'): caption_mask(torch.rand(2, 3))
+
+
+def test_stripe_set_scores_hand_built():
+    s = [[.9, .1, .2, .3, .1, .1], [.5] * 6, [.7, .6, .5, .4, .3, .2], [.1, .2, .9, .8, .1, .3]]
+    t = stripe_set_scores(s, [(0, 1), (2,), (), (3, 4)])
+    assert t.word.tolist() == [0, 1, 3]  # the unlabelled word is not scored
+    assert np.allclose(t.hit, [1., 1 / 6, 0.])  # ties split: 6 tied stripes, 1 in the set
+    assert np.allclose(t.auc, [5 / 8, 0.5, 3.5 / 8])  # in/out pairs won, ties ½
+    assert np.allclose(t.chance, [2 / 6, 1 / 6, 2 / 6])
+    assert np.isnan(stripe_set_scores([[.3, .1]], [(0, 1)]).auc[0])  # a set of every stripe has no AUC
+    with pytest.raises(AttrReIDError, match='stripe indices'): stripe_set_scores([[.1, .2]], [(2,)])
+
+
+def test_word_stripes_and_wam_report_on_a_tiny_world(tmp_path):
+    world = make_world(SynthConfig.tiny(), seed=0)
+    write_cuhk_pedes(world, tmp_path)
+    ds, stripes, parts = read_dataset('cuhk_pedes', tmp_path), read_word_stripes(tmp_path), read_word_parts(tmp_path)
+    assert set(stripes) == set(parts) and {r.path for r in ds.test} <= set(stripes)
+    for p in list(stripes)[:10]:
+        for (t, s), (t2, b) in zip(stripes[p], parts[p]):
+            assert t == t2 and all(x == () for x, y in zip(s, b) if y == -1)
+            assert all(0 <= k < 6 for x in s for k in x)
+    cfg = SsanConfig.fast(use_prl=False, use_cr=False).with_train(device='cpu')
+    set_seed(0)
+    learn, m = train_and_evaluate(ds, cfg, word_stripes=stripes)
+    r = learn.wam_report
+    assert list(r.index) == ['trained', 'at initialisation', 'trained − init']
+    assert 0 <= m['wam_hit'] <= 1 and 0 <= m['wam_auc_init'] <= 1
+    # the copy at initialisation is the network before the first step
+    assert not torch.equal(learn.init_model.wam.score.weight, learn.model.wam.score.weight)
+    with torch.no_grad(): learn.model.wam.score.weight.zero_()  # s = 0.5 everywhere: hit = chance, AUC = 0.5
+    z = wam_stripe_summary(wam_stripe_table(learn.model, learn.vocab, stripes, ds.test))
+    assert abs(z['hit'] - z['chance']) < 1e-9 and abs(z['auc'] - 0.5) < 1e-9 and z['score_std'] == 0
+    line = ssan_run_line(learn, '+PFL', 0, {'R1': 100 * m['R1']})
+    assert line['epochs'] == 1 and not line['converged'] and abs(line['id_uniform'] - np.log(10)) < 1e-9
+    assert len(learn.t2i_per_query['first_hit']) == sum(len(r.captions) for r in ds.test)
+
+
+def test_table1_claims_are_the_papers_deltas():
+    assert [c[5] for c in SSAN_CLAIMS] == [4.58, 1.33, 1.23, 1.62, 0.78]
+    assert all(c[2] in TABLE1_ROWS and c[3] in TABLE1_ROWS and c[4] == 'R1' for c in SSAN_CLAIMS)
+    assert TABLE1_ROWS['+PFL (uniform WAM)']['wam'] == 'uniform'
