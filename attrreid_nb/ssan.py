@@ -8,6 +8,7 @@ import copy, json, math, time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Sequence
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ __all__ = ['SSAN_STATS', 'ABLATION_ROWS', 'ID_CONVERGED_RATIO', 'CONTROL_ROWS', 
            'encode_images', 'encode_captions', 't2i_similarity', 'ssan_test_features', 'evaluate_ssan',
            'word_attention', 'word_part_accuracy', 'read_word_stripes', 'stripe_set_scores', 'wam_stripe_table',
            'wam_stripe_summary', 'wam_stripe_report', 'plot_word_attention', 'show_retrieval', 'train_and_evaluate',
-           'ssan_stage', 'ssan_run_line', 'run_table1', 'control_effects', 'ssan_verdict_sentences']
+           'ssan_stage', 'ssan_run_line', 'KeptRun', 'run_table1', 'control_effects', 'ssan_verdict_sentences']
 
 # %% ../nbs/15_ssan.ipynb #001d3379
 def drop_single_image_ids(records:Sequence[ReIDRecord], # Training records, one per image
@@ -560,16 +561,16 @@ class SsanConfig:
 
     @classmethod
     def synth_cpu(cls, **kw):
-        "SynthPeds CPU preset: small ResNet (C=64) at 48×24, features scaled down (V=32, M=64, M'=N=32), one embedding table, 3 epochs."
-        base = dict(arch='small', pretrained=False, last_stride=1, size=(48, 24), small_widths=(16, 32, 64, 64), emb_dim=32, dim=64,
+        "SynthPeds CPU preset: small ResNet (C=64) at 96×48 (a 12×6 map, 2 rows per stripe), features scaled down (V=32, M=64, M'=N=32), one embedding table, 16 epochs."
+        base = dict(arch='small', pretrained=False, last_stride=1, size=(96, 48), small_widths=(16, 32, 64, 64), emb_dim=32, dim=64,
                     inner_dim=32, rel_dim=32, dual_embedding=False, margin_warmup_epochs=1, bs=64,
-                    train=TrainConfig(epochs=3, lr=2e-3, weight_decay=0., milestones=(2,)))
+                    train=TrainConfig(epochs=16, lr=2e-3, weight_decay=0., milestones=(12,)))
         return cls(**{**base, **kw})
 
     @classmethod
     def fast(cls, **kw):
-        "Fast mode: tiny widths, one epoch, batches of 16 (the tiny world has 10 training identities)."
-        base = dict(small_widths=(8, 16, 16, 32), emb_dim=16, dim=32, inner_dim=16, rel_dim=16, dual_embedding=True, margin_warmup_epochs=0, bs=16,
+        "Fast mode: tiny widths at 48×24 (a 6×3 map), one epoch, batches of 16 (the tiny world has 10 training identities)."
+        base = dict(size=(48, 24), small_widths=(8, 16, 16, 32), emb_dim=16, dim=32, inner_dim=16, rel_dim=16, dual_embedding=True, margin_warmup_epochs=0, bs=16,
                     train=TrainConfig(epochs=1, lr=1e-3, weight_decay=0.))
         return cls.synth_cpu(**{**base, **kw})
 
@@ -877,7 +878,7 @@ def wam_stripe_report(model:SSAN, # The trained model
 def plot_word_attention(model:SSAN, # A trained model with PFL
                         vocab:CaptionVocab, # The training vocabulary
                         captions:Sequence[str], # Sentences to show (one panel each)
-                        labels:Sequence[Sequence[int]]|None=None, # Optional labelled band per known word (−1: none), marked with a dot
+                        labels:Sequence[Sequence]|None=None, # Optional label per known word: a band (−1: none) or a set of stripes, marked with dots
                        ):
     "Heat maps of the WAM scores, words × parts, one panel per caption; returns the figure."
     tables = [word_attention(model, vocab, c) for c in captions]
@@ -888,8 +889,9 @@ def plot_word_attention(model:SSAN, # A trained model with PFL
         ax.set_xticks(range(t.shape[1])); ax.set_xticklabels([str(c)[:6] for c in t.columns], rotation=90, fontsize=7)
         if labels is not None:
             for i, p in enumerate(labels[j]):
-                if p >= 0: ax.plot(p, i, 'o', ms=3, color='red')
-    fig.suptitle('WAM scores $s_i^k$ (red dot: labelled band)', fontsize=9)
+                for q in ((p,) if isinstance(p, (int, np.integer)) else p):
+                    if q >= 0: ax.plot(q, i, 'o', ms=3, color='red')
+    fig.suptitle('WAM scores $s_i^k$ (red dots: labelled band or stripes)', fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -980,31 +982,92 @@ def ssan_run_line(learn, # A learner trained by `train_and_evaluate`
                 converged=bool(plateau and id_losses[-1] < ID_CONVERGED_RATIO * uniform),
                 losses=' '.join(f'{v:.4f}' for v in losses), id_losses=' '.join(f'{v:.4f}' for v in id_losses))
 
+def _table1_metrics(m:dict) -> dict:
+    res = {k: 100 * m[k] for k in ('R1', 'R5', 'R10', 'mAP', 'mINP')}
+    res.update({f'R1 (S_{k})': 100 * v['R1'] for k, v in m['per_feature'].items()})
+    res.update({k: 100 * m[k] for k in ('wam_hit', 'wam_hit_init', 'wam_auc', 'wam_auc_init', 'wam_chance') if k in m})
+    return res
+
+class KeptRun:
+    "What a parallel `run_table1` worker sends back of a kept run: the trained and initial networks rebuilt, vocab, test features, WAM report, log."
+    def __init__(self, learn):
+        n_ids = len(learn.dls.train.dataset.pid_vocab)
+        self.ssan_config, self.vocab, self.n_ids = learn.ssan_config, learn.vocab, n_ids
+        self.state = {k: v.cpu() for k, v in learn.model.state_dict().items()}
+        self.init_state = None if learn.init_model is None else {k: v.cpu() for k, v in learn.init_model.state_dict().items()}
+        self.test_features, self.wam_report = learn.test_features, getattr(learn, 'wam_report', None)
+        self.history, self.t2i_per_query = learn.ssan_log.history, learn.t2i_per_query
+
+    def _net(self, state):
+        m = ssan_model(self.ssan_config, len(self.vocab), self.n_ids)
+        m.load_state_dict(state); return m.eval()
+
+    def rebuild(self):
+        "Networks back from their weights (after the trip between processes); returns self, learner-like."
+        self.model = self._net(self.state)
+        self.init_model = None if self.init_state is None else self._net(self.init_state)
+        self.ssan_log = SimpleNamespace(history=self.history)
+        return self
+
+_POOL = {}  # what forked `run_table1` workers read (the dataset is not pickled per job)
+
+def _table1_job(name:str, settings:dict, seed:int, keep_it:bool):
+    "One run in a worker process (one thread): its metrics, seconds, runs line, per-query results and, if kept, a `KeptRun`."
+    torch.set_num_threads(1)
+    set_seed(seed)
+    config = replace(_POOL['base'], **settings).with_train(seed=seed)
+    with Timer() as t: learn, m = train_and_evaluate(_POOL['dataset'], config, word_stripes=_POOL['word_stripes'])
+    res = _table1_metrics(m)
+    return (res, t.seconds, ssan_run_line(learn, name, seed, res),
+            per_query_results(learn.t2i_per_query, name, seed, ks=(1,), metrics=('mAP',)), KeptRun(learn) if keep_it else None)
+
 def run_table1(dataset, # CUHK-PEDES-layout `ReIDDataset` (SynthPeds)
                rows:dict|None=None, # name -> `SsanConfig` changes; `TABLE1_ROWS` if None
                seeds:Sequence[int]=(0, 1, 2), # Seeds of every row (paired: same seed, same initialisation and batches)
                base:SsanConfig|None=None, # The preset the rows change; `SsanConfig.synth_cpu()` if None
                word_stripes:dict|None=None, # `read_word_stripes(root)`: WAM stripe scores of learned-WAM rows, trained and at init
                record:dict|None=None, # If given, `record['runs']` (lines) and `record['queries']` (DataFrames) are filled
-               keep:dict|None=None, # If given, `keep[(row, seed)]` receives the learners of `keep_seeds`
+               keep:dict|None=None, # If given, `keep[(row, seed)]` receives the learners (or `KeptRun`s, with workers) of `keep_seeds`
                keep_seeds:Sequence[int]=(0,), # Seeds whose learners go to `keep`
                verbose:bool=True, # One line per run
+               workers:int=1, # Runs in parallel, one thread each (forked processes; 1: in this process, through `run_experiments`)
               ) -> pd.DataFrame:
     "Train and evaluate every row × seed: tidy results (`row, seed, metric, value`, in %, plus seconds per run)."
     rows = TABLE1_ROWS if rows is None else rows
     base = SsanConfig.synth_cpu() if base is None else base
-    def train_and_eval(name, settings, seed):
-        config = replace(base, **settings).with_train(seed=seed)
-        learn, m = train_and_evaluate(dataset, config, word_stripes=word_stripes)
-        res = {k: 100 * m[k] for k in ('R1', 'R5', 'R10', 'mAP', 'mINP')}
-        res.update({f'R1 (S_{k})': 100 * v['R1'] for k, v in m['per_feature'].items()})
-        res.update({k: 100 * m[k] for k in ('wam_hit', 'wam_hit_init', 'wam_auc', 'wam_auc_init', 'wam_chance') if k in m})
-        if keep is not None and seed in keep_seeds: keep[(name, seed)] = learn
+    check_arg(int(workers) >= 1, 'workers', 'a positive number of processes', workers)
+    if workers == 1:
+        def train_and_eval(name, settings, seed):
+            config = replace(base, **settings).with_train(seed=seed)
+            learn, m = train_and_evaluate(dataset, config, word_stripes=word_stripes)
+            res = _table1_metrics(m)
+            if keep is not None and seed in keep_seeds: keep[(name, seed)] = learn
+            if record is not None:
+                record.setdefault('runs', []).append(ssan_run_line(learn, name, seed, res))
+                record.setdefault('queries', []).append(per_query_results(learn.t2i_per_query, name, seed, ks=(1,), metrics=('mAP',)))
+            return res
+        return run_experiments(train_and_eval, rows, seeds, verbose=verbose)
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    _POOL.update(dataset=dataset, base=base, word_stripes=word_stripes)
+    jobs = [(name, settings, seed, keep is not None and seed in keep_seeds) for name, settings in rows.items() for seed in seeds]
+    try:
+        with ProcessPoolExecutor(int(workers), mp_context=mp.get_context('fork')) as pool:
+            futures = [pool.submit(_table1_job, *j) for j in jobs]
+            out = []
+            for j, f in zip(jobs, futures):
+                res, seconds, line, q, kept = f.result()
+                out.append((j, res, seconds, line, q, kept))
+                if verbose: print(f"{j[0]} seed={j[2]}: " + ', '.join(f"{k}={v:.2f}" for k, v in res.items()) + f" ({seconds:.1f}s)", flush=True)
+    finally: _POOL.clear()
+    records = []
+    for (name, _, seed, _), res, seconds, line, q, kept in out:
+        records += [dict(row=name, seed=seed, metric=k, value=float(v)) for k, v in res.items()]
+        records.append(dict(row=name, seed=seed, metric='seconds', value=seconds))
         if record is not None:
-            record.setdefault('runs', []).append(ssan_run_line(learn, name, seed, res))
-            record.setdefault('queries', []).append(per_query_results(learn.t2i_per_query, name, seed, ks=(1,), metrics=('mAP',)))
-        return res
-    return run_experiments(train_and_eval, rows, seeds, verbose=verbose)
+            record.setdefault('runs', []).append(line); record.setdefault('queries', []).append(q)
+        if kept is not None: keep[(name, seed)] = kept.rebuild()
+    return pd.DataFrame(records)
 
 # %% ../nbs/15_ssan.ipynb #1e14bdef
 PAPER_TABLE1 = pd.DataFrame({  # SSAN Table I, copied from the paper (ResNet-50), Rank-k in %
