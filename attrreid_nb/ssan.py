@@ -564,7 +564,7 @@ class SsanConfig:
         "SynthPeds CPU preset: small ResNet (C=64) at 96×48 (a 12×6 map, 2 rows per stripe), features scaled down (V=32, M=64, M'=N=32), one embedding table, 16 epochs."
         base = dict(arch='small', pretrained=False, last_stride=1, size=(96, 48), small_widths=(16, 32, 64, 64), emb_dim=32, dim=64,
                     inner_dim=32, rel_dim=32, dual_embedding=False, margin_warmup_epochs=1, bs=64,
-                    train=TrainConfig(epochs=16, lr=2e-3, weight_decay=0., milestones=(12,)))
+                    train=TrainConfig(epochs=16, lr=2e-3, weight_decay=0., milestones=(11,)))
         return cls(**{**base, **kw})
 
     @classmethod
