@@ -175,7 +175,8 @@ def train_baseline(config:BaselineConfig, # The tricks and the size of the run
         else:
             with learn.no_logging(), learn.no_bar(): learn.fit(config.epochs)
     learn.reid_eval, learn.dataset, learn.baseline_config = evaluation, ds, config
-    learn.train_losses = [float(v[0]) for v in learn.recorder.values]  # mean training loss per epoch (fastai's AvgLoss)
+    # mean training loss per epoch (fastai's AvgLoss); NaN for an epoch a resumed run did not record
+    learn.train_losses = [float(v[0]) if v and v[0] is not None else float('nan') for v in learn.recorder.values]
     return learn, {k: 100 * v for k, v in evaluation.values.items()}
 
 # %% ../nbs/10_baseline.ipynb #b67f980c
