@@ -245,9 +245,13 @@ def run_ladder(root:str|Path|None, # Data root holding SynthPeds' Market layout
         if record is not None:
             losses = learn.train_losses
             judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+            # a loss that never leaves its uniform level (ID loss ln K plus the triplet margin) is flat because nothing trains:
+            # a collapsed run, never a converged one
+            uniform = float(np.log(len(learn.dls.train.dataset.pid_vocab)) + config.margin)
+            collapsed = bool(np.nanmin(losses[-max(1, len(losses) // 5):]) >= 0.95 * uniform)
             record.setdefault('runs', []).append(dict(row=name, seed=seed, **{k: res[k] for k in ('R1', 'mAP', 'mINP')},
                 epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
-                converged=judged and convergence(losses),
+                converged=judged and not collapsed and convergence(losses), uniform_loss=uniform, collapsed=collapsed,
                 losses=' '.join(f'{v:.4f}' for v in losses)))
             record.setdefault('queries', []).append(per_query_results(learn.reid_eval.result, name, seed, ks=(1,), metrics=('mAP',)))
         return res
