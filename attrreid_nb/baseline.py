@@ -11,8 +11,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
+from .core import *  # first: the package silences fastai's torch.jit.script notice
 from fastai.learner import Learner
-from .core import *
 from .data.attributes import MARKET1501
 from .data.synth import SynthConfig, synthpeds_dataset
 from .data.readers import read_dataset, ReIDDataset
