@@ -23,7 +23,7 @@ from .learner import TrainConfig, reid_learner, run_experiments, plot_lr_schedul
 from .eval import (ReIDEvalCallback, extract_features, pairwise_distance, attribute_recognition_metrics,
                               attribute_accuracy)
 from .viz import ablation_table, plot_ablation, plot_tsne, plot_ranked_list
-from .verdicts import convergence, loss_change, per_query_results
+from .verdicts import convergence, loss_change, per_query_results, collapsed
 
 # %% auto #0
 __all__ = ['BOT_TRICKS', 'LADDER_ROW_NAMES', 'BOT_README_MARKET', 'CALIBRATION_TARGETS', 'BOT_CLAIMS', 'synthpeds_market',
@@ -245,13 +245,12 @@ def run_ladder(root:str|Path|None, # Data root holding SynthPeds' Market layout
         if record is not None:
             losses = learn.train_losses
             judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
-            # a loss that never leaves its uniform level (ID loss ln K plus the triplet margin) is flat because nothing trains:
-            # a collapsed run, never a converged one
+            # the loss of a model that learned nothing: ID loss ln K plus the margin of coinciding triplet features
             uniform = float(np.log(len(learn.dls.train.dataset.pid_vocab)) + config.margin)
-            collapsed = bool(np.nanmin(losses[-max(1, len(losses) // 5):]) >= 0.95 * uniform)
+            dead = collapsed(losses, uniform)
             record.setdefault('runs', []).append(dict(row=name, seed=seed, **{k: res[k] for k in ('R1', 'mAP', 'mINP')},
                 epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
-                converged=judged and not collapsed and convergence(losses), uniform_loss=uniform, collapsed=collapsed,
+                converged=judged and not dead and convergence(losses), uniform_loss=uniform, collapsed=dead,
                 losses=' '.join(f'{v:.4f}' for v in losses)))
             record.setdefault('queries', []).append(per_query_results(learn.reid_eval.result, name, seed, ks=(1,), metrics=('mAP',)))
         return res

@@ -15,7 +15,7 @@ from .learner import load_results
 
 # %% auto #0
 __all__ = ['VERDICTS', 'VERDICT_COLUMNS', 'CLAIM_FIELDS', 'paired_differences', 'EffectInterval', 'paired_effect_interval',
-           'verdict_label', 'is_powered', 'minimal_detectable_effect', 'loss_change', 'convergence',
+           'verdict_label', 'is_powered', 'minimal_detectable_effect', 'loss_change', 'convergence', 'collapsed',
            'per_query_results', 'verdict_table', 'results_folder', 'floor_rows', 'check_verdict_table',
            'save_reproduction', 'load_reproduction', 'direction_table']
 
@@ -185,6 +185,19 @@ def convergence(losses:Sequence[float], # Per-epoch mean training losses, first 
                ) -> bool:
     "Whether the loss changed by less than `tol` (relative) over the last `window` of training (`loss_change`)."
     return bool(loss_change(losses, window) < tol)
+
+# %% ../nbs/16_verdicts.ipynb #c011a902
+def collapsed(losses:Sequence[float], # Per-epoch mean training losses, first to last
+              uniform:float, # The loss of a model that learned nothing (e.g. ln K + triplet margin)
+              window:float=0.2, # Fraction of training at the end to look at
+              share:float=0.95, # Collapsed when the loss never went below `share × uniform` in that window
+             ) -> bool:
+    "Whether the loss stayed at its uniform level over the last `ceil(window · n)` epochs (NaN epochs ignored)."
+    check_arg(0 < window <= 1, 'window', 'a fraction in (0, 1]', window)
+    l = np.asarray(list(losses), dtype=float).ravel()
+    check_arg(len(l) > 0, 'losses', 'at least one per-epoch value', 0)
+    tail = l[-max(1, math.ceil(window * len(l) - 1e-9)):]
+    return bool(np.isfinite(tail).any() and np.nanmin(tail) >= share * uniform)
 
 # %% ../nbs/16_verdicts.ipynb #31b60e0c
 def per_query_results(per_query:dict, # `rank_per_query` output (or a `rank_metrics` / `eval_*` result holding `per_query`)
