@@ -316,23 +316,55 @@ class DDPTrainer(Callback):
     def after_fit(self): self.learn.model = self.learn.model.module
 
 # %% ../nbs/09_learner.ipynb #981143fb
-def run_experiments(train_and_eval:Callable[[str, dict, int], dict], # (row name, row settings, seed) -> {metric: value}
+_FORKED = {}  # the job function that forked workers call: it stays in memory, never pickled (closures over datasets are fine)
+
+def _metrics_and_extra(out):
+    "`train_and_eval` returns metrics, or `(metrics, extra)`."
+    return out if isinstance(out, tuple) else (out, None)
+
+def _forked_job(name, settings, seed):
+    "One run in a worker process, on one torch thread (two workers on two cores must not over-subscribe them)."
+    torch.set_num_threads(1)
+    set_seed(seed)
+    with Timer() as t: metrics, extra = _metrics_and_extra(_FORKED['fn'](name, settings, seed))
+    return metrics, extra, t.seconds
+
+def run_experiments(train_and_eval:Callable[[str, dict, int], dict], # (row name, row settings, seed) -> {metric: value}, or ({metric: value}, extra)
                     rows:dict[str, dict], # Ablation rows: name -> settings passed to `train_and_eval`
                     seeds:Sequence[int]=(0, 1, 2), # Seeds run for every row
                     verbose:bool=True, # Print one line per finished run
+                    workers:int=1, # Runs at once, each in a forked process with one torch thread; 1: one after another in this process
+                    on_result:Callable[[str, int, object], None]|None=None, # Called here as `on_result(row, seed, extra)`, in row × seed order
                    ) -> pd.DataFrame:
     "Run every row with every seed; a tidy DataFrame with columns row, seed, metric, value (plus seconds per run)."
     check_arg(len(rows) > 0, 'rows', 'at least one ablation row', rows)
     check_arg(len(seeds) > 0, 'seeds', 'at least one seed', seeds)
+    check_arg(isinstance(workers, int) and workers >= 1, 'workers', 'a positive number of processes', workers)
+    jobs = [(name, settings, seed) for name, settings in rows.items() for seed in seeds]
+    def finished():
+        if workers == 1:
+            for name, settings, seed in jobs:
+                set_seed(seed)
+                with Timer() as t: metrics, extra = _metrics_and_extra(train_and_eval(name, settings, seed))
+                yield name, seed, metrics, extra, t.seconds
+            return
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        check_arg('fork' in mp.get_all_start_methods(), 'workers', "1 on this platform (parallel runs fork the process)", workers)
+        _FORKED['fn'] = train_and_eval
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context('fork')) as pool:
+                futures = [pool.submit(_forked_job, *job) for job in jobs]
+                for (name, _, seed), future in zip(jobs, futures): yield name, seed, *future.result()
+        finally: _FORKED.clear()
     records = []
-    for name, settings in rows.items():
-        for seed in seeds:
-            set_seed(seed)
-            with Timer() as t: metrics = train_and_eval(name, settings, seed)
-            records += [dict(row=name, seed=seed, metric=k, value=float(v)) for k, v in metrics.items()]
-            records.append(dict(row=name, seed=seed, metric='seconds', value=t.seconds))
-            if verbose: print(f"{name} seed={seed}: " + ', '.join(f"{k}={v:.2f}" for k, v in metrics.items()) + f" ({t.seconds:.1f}s)")
+    for name, seed, metrics, extra, seconds in finished():
+        records += [dict(row=name, seed=seed, metric=k, value=float(v)) for k, v in metrics.items()]
+        records.append(dict(row=name, seed=seed, metric='seconds', value=seconds))
+        if on_result is not None: on_result(name, seed, extra)
+        if verbose: print(f"{name} seed={seed}: " + ', '.join(f"{k}={v:.2f}" for k, v in metrics.items()) + f" ({seconds:.1f}s)", flush=True)
     return pd.DataFrame(records)
+
 
 # %% ../nbs/09_learner.ipynb #e89dd2f2
 def bare_loop_epoch(model:nn.Module, batches:Sequence, loss_func:Callable, lr:float=1e-3):
