@@ -17,7 +17,7 @@ from .learner import load_results
 __all__ = ['VERDICTS', 'VERDICT_COLUMNS', 'CLAIM_FIELDS', 'paired_differences', 'EffectInterval', 'paired_effect_interval',
            'verdict_label', 'is_powered', 'minimal_detectable_effect', 'loss_change', 'convergence', 'collapsed',
            'per_query_results', 'verdict_table', 'results_folder', 'floor_rows', 'check_verdict_table',
-           'save_reproduction', 'load_reproduction', 'direction_table']
+           'save_reproduction', 'load_reproduction', 'verdict_sentences', 'control_effects', 'direction_table']
 
 # %% ../nbs/16_verdicts.ipynb #69f68927
 def _as_matrix(x, name:str):
@@ -369,6 +369,37 @@ def load_reproduction(paper:str, # File stem given to `save_reproduction`
     q = root/f'{paper}_queries.csv.gz'
     if not q.exists(): raise AttrReIDError(f"{q}: no saved per-query results (run the notebook's reproduction cells first)")
     return load_results(f'{paper}_runs', root), pd.read_csv(q), load_results(f'{paper}_verdicts', root)
+
+# %% ../nbs/16_verdicts.ipynb #ve5e0002
+def verdict_sentences(verdicts:pd.DataFrame, # A verdict table (`verdict_table`, or a saved `<paper>_verdicts.csv` read back)
+                     ) -> list[str]:
+    "One sentence per claim: paper Δ, our means and Δ with its interval, the verdict, power and convergence."
+    check_verdict_table(verdicts)
+    out = []
+    for _, v in verdicts.iterrows():
+        power = ('powered' if _truthy(v.powered) else
+                 f'NOT powered: half-width {(v.ci_high - v.ci_low) / 2:.1f} ≥ |paper Δ|/2 = {abs(v.paper_delta) / 2:.1f}; '
+                 f'80 % power only for effects ≥ {v.mde:.1f}')
+        conv = '' if _truthy(v.converged) else '; NOT every run converged'
+        means = f"{v.mean_a:.1f} → {v.mean_b:.1f}, " if 'mean_a' in v and pd.notna(v.mean_a) else ''
+        out.append(f"{v.claim} ({v.table}): paper {v.paper_delta:+.1f} {v.metric}; ours {means}"
+                   f"Δ {v.delta:+.1f} [{v.ci_low:+.1f}, {v.ci_high:+.1f}] over {int(v.seeds)} seeds × {int(v.queries)} queries "
+                   f"→ {v.verdict}; {power}{conv}.")
+    return out
+
+def control_effects(queries:pd.DataFrame, # Per-query results (`row, seed, query, metric, value`)
+                    comparisons:Sequence, # (name, row A, row B) triples
+                    metric:str='R1', # The metric
+                   ) -> pd.DataFrame:
+    "Paired effect of row B over row A with its 95 % interval (`paired_effect_interval`), one line per comparison; no verdict."
+    out = []
+    for name, a, b in comparisons:
+        sel = {r: queries[(queries.row == r) & (queries.metric == metric)][['seed', 'query', 'value']] for r in (a, b)}
+        check_arg(all(len(v) for v in sel.values()), 'queries', f"per-query {metric} of rows {a!r} and {b!r}", 'missing')
+        ei = paired_effect_interval(sel[a], sel[b])
+        out.append(dict(comparison=name, row_a=a, row_b=b, metric=metric, delta=ei.delta, ci_low=ei.ci_low, ci_high=ei.ci_high,
+                        seeds=ei.seeds, queries=ei.queries))
+    return pd.DataFrame(out)
 
 # %% ../nbs/16_verdicts.ipynb #ce0fcc1f
 def direction_table(results:pd.DataFrame, # Tidy results (`run_experiments`)
