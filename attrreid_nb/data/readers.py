@@ -4,7 +4,7 @@
 
 # %% ../../nbs/03_data.readers.ipynb #3500f53d
 from __future__ import annotations
-import json, os, pickle, random, re, warnings
+import io, json, os, pickle, random, re, warnings, zipfile
 from pathlib import PurePosixPath, PureWindowsPath
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
@@ -12,21 +12,26 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 import numpy as np
 import scipy.io
+import pandas as pd
+import openpyxl
 from PIL import Image
 from ..core import *
-from .attributes import MARKET1501, DUKEMTMC, PETA, PA100K, SYSU_PAENET, CELEBA
+from .attributes import MARKET1501, DUKEMTMC, PETA, PA100K, SYSU_PAENET, CELEBA, MISSING
 
 # %% auto #0
-__all__ = ['DATASET_TITLES', 'LAYOUTS', 'MARKET_NAME', 'UNKNOWN', 'SYSU_ATTRIBUTE_K', 'SYSU_RGB_CAMS', 'SYSU_IR_CAMS',
-           'SYSU_GALLERY_CAMS', 'REGDB_DIRECTIONS', 'PEDES_FIELDS', 'NO_PID', 'PICKLE_ALLOWED', 'CELEBA_PARTITIONS',
-           'READERS', 'layout_error', 'SkipLog', 'ReIDDataset', 'require_dir', 'require_file', 'first_existing',
-           'relabel_pids', 'check_nonempty', 'check_query_in_gallery', 'read_text_file', 'inside', 'image_file_problem',
-           'check_image_files', 'find_unreadable_images', 'drop_unreadable', 'parse_market_name', 'read_market_folder',
-           'mat_strings', 'read_lin_attributes', 'attach_identity_attributes', 'read_market1501', 'read_dukemtmc',
-           'read_identity_attributes', 'read_sysu_attribute_mats', 'attach_camera_attributes', 'read_id_list',
-           'scan_sysu_cameras', 'read_sysu_mm01', 'read_regdb_list', 'check_label_folder_bijection', 'read_regdb',
-           'read_pedes_json', 'read_cuhk_pedes', 'read_icfg_pedes', 'read_word_parts', 'load_pickle', 'read_peta',
-           'read_pa100k', 'read_attribute_list', 'read_two_columns', 'read_celeba', 'split_identities', 'read_lfwa',
+__all__ = ['DATASET_TITLES', 'LAYOUTS', 'MARKET_NAME', 'UNKNOWN', 'SYSU_ATTRIBUTE_K', 'REGDB_WORKBOOK_PATH',
+           'REGDB_WORKBOOK_GROUPS', 'REGDB_WORKBOOK_HEADER', 'REGDB_WORKBOOK_TO_PAENET', 'SYSU_RGB_CAMS',
+           'SYSU_IR_CAMS', 'SYSU_GALLERY_CAMS', 'REGDB_DIRECTIONS', 'PEDES_FIELDS', 'NO_PID', 'PICKLE_ALLOWED',
+           'CELEBA_PARTITIONS', 'READERS', 'layout_error', 'SkipLog', 'ReIDDataset', 'require_dir', 'require_file',
+           'first_existing', 'relabel_pids', 'check_nonempty', 'check_query_in_gallery', 'read_text_file', 'inside',
+           'image_file_problem', 'check_image_files', 'find_unreadable_images', 'drop_unreadable', 'parse_market_name',
+           'read_market_folder', 'mat_strings', 'read_lin_attributes', 'attach_identity_attributes', 'read_market1501',
+           'read_dukemtmc', 'read_identity_attributes', 'read_sysu_attribute_mats', 'attach_camera_attributes',
+           'check_regdb_workbook_header', 'read_regdb_attribute_groups', 'read_regdb_attribute_workbook',
+           'write_regdb_attribute_workbook', 'combine_attribute_tables', 'read_id_list', 'scan_sysu_cameras',
+           'read_sysu_mm01', 'read_regdb_list', 'check_label_folder_bijection', 'read_regdb', 'read_pedes_json',
+           'read_cuhk_pedes', 'read_icfg_pedes', 'read_word_parts', 'load_pickle', 'read_peta', 'read_pa100k',
+           'read_attribute_list', 'read_two_columns', 'read_celeba', 'split_identities', 'read_lfwa',
            'available_datasets', 'get_reader', 'register_dataset', 'read_dataset']
 
 # %% ../../nbs/03_data.readers.ipynb #7c50abdb
@@ -53,6 +58,8 @@ LAYOUTS = {
 ├── Visible/<pid>/*.bmp
 ├── Thermal/<pid>/*.bmp
 ├── idx/                  {train,test}_{visible,thermal}_{1..10}.txt, lines '<Visible|Thermal>/<pid>/<name>.bmp <label>'
+├── regdb_attribute/      (optional, PAENet's release; preferred) label_finished.xlsx: first sheet = header 'ID' + 26
+│                         one-hot columns (11 groups, Chinese headers), then one row per identity: '0006', 1 or blank
 └── attributes.json       (optional) {"attribute_names": [8 names], "labels": {"1": [0,1,…], …}} keyed by <pid>""",
 'cuhk_pedes': """<root>/CUHK-PEDES/
 ├── imgs/                 <sub folders>/<file>.jpg
@@ -535,6 +542,193 @@ def attach_camera_attributes(dataset:str, # Registry key, for messages
         notes.append(f"{len(fell_back)} (camera, id) pair(s) beyond their camera's columns took the id's label from its other cameras")
     return out
 
+# %% ../../nbs/03_data.readers.ipynb #r19b0002
+REGDB_WORKBOOK_PATH = 'regdb_attribute/label_finished.xlsx'  # inside the RegDB folder, as in PAENet_Attribute.zip
+REGDB_WORKBOOK_GROUPS = {  # group: ((header, value), ...), in the release's column order (B..AA)
+    'gender': (('性别（男）', 'male'), ('性别（女', 'female')),  # sic: the release's header lacks its closing bracket
+    'age': (('年龄（0-15）', '0-15'), ('年龄（15-25）', '15-25'), ('年龄（25-40）', '25-40'), ('年龄（40岁以上）', '40+')),
+    'hair': (('头发（长）', 'long'), ('头发（短）', 'short')),
+    'clothing length': (('衣服长度（长）', 'long'), ('衣服长度（正常）', 'normal'), ('衣服长度（短）', 'short')),
+    'trouser length': (('裤子长度（短）', 'short'), ('裤子长度（中）', 'medium'), ('裤子长度（长）', 'long')),
+    'shoes': (('鞋子（暴露脚的）', 'open'), ('鞋子（密封的）', 'closed')),
+    'backpack': (('背包（有）', 'yes'), ('背包（无）', 'no')),
+    'shoulder bag': (('肩包（有）', 'yes'), ('肩包（无）', 'no')),
+    'handbag': (('手包（有）', 'yes'), ('手包（无）', 'no')),
+    'hat': (('帽子（有）', 'yes'), ('帽子（无）', 'no')),
+    'glasses': (('眼镜（有）', 'yes'), ('眼镜（无）', 'no')),
+}
+REGDB_WORKBOOK_HEADER = ('ID',) + tuple(h for cols in REGDB_WORKBOOK_GROUPS.values() for h, _ in cols)
+
+# %% ../../nbs/03_data.readers.ipynb #r19b0005
+def _excel_column(i:int) -> str:
+    "The spreadsheet letter of 0-based column `i` (0 → A, 26 → AA)."
+    s, i = '', i + 1
+    while i: i, r = divmod(i - 1, 26); s = chr(65 + r) + s
+    return s
+
+def _header_key(h) -> str:
+    "A header as compared: trimmed, ASCII brackets as full-width ones, a missing closing bracket added."
+    s = str(h).strip().replace('(', '（').replace(')', '）')
+    return s + '）' if '（' in s and not s.endswith('）') else s
+
+def check_regdb_workbook_header(columns:Sequence, # The header row, as read
+                                path:Path, # The workbook, for messages
+                                dataset:str='regdb', # Registry key, for messages
+                               ):
+    "Raise unless `columns` is 'ID' followed by the 26 one-hot columns of `REGDB_WORKBOOK_GROUPS`, group by group."
+    found = [str(c) for c in columns]
+    if not found or found[0].strip() != 'ID':
+        raise layout_error(dataset, f"header cell A1 is {found[0] if found else None!r}, expected 'ID' followed by the 26 "
+                           "one-hot columns of PAENet's release", path)
+    k = 1
+    for group, cols in REGDB_WORKBOOK_GROUPS.items():
+        want, got = [h for h, _ in cols], found[k:k + len(cols)]
+        if [_header_key(g) for g in got] != [_header_key(w) for w in want]:
+            raise layout_error(dataset, f"header of group `{group}`, columns {_excel_column(k)}–{_excel_column(k + len(cols) - 1)}: "
+                               f"expected {want}, found {got}", path)
+        k += len(cols)
+    if len(found) > k:
+        raise layout_error(dataset, f"header has {len(found)} columns, expected {k} ('ID' and 26 one-hot columns); "
+                           f"extra from column {_excel_column(k)}: {found[k:]}", path)
+
+def _workbook_id(v) -> int|None:
+    "The identity of an ID cell ('0006', 6 or 6.0), or None."
+    if isinstance(v, str) and re.fullmatch(r'\s*[0-9]+\s*', v): v = int(v)
+    elif isinstance(v, (float, np.floating)) and float(v).is_integer(): v = int(v)
+    return int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 else None
+
+def _workbook_mark(v) -> bool|None:
+    "A one-hot cell: 1 → True; blank or 0 → False; anything else → None."
+    if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and v.strip() in ('', '0')): return False
+    if isinstance(v, str) and v.strip() == '1': return True
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v in (0, 1): return bool(v)
+    return None
+
+def read_regdb_attribute_groups(path:Path, # PAENet's `regdb_attribute/label_finished.xlsx`
+                                dataset:str='regdb', # Registry key, for messages
+                                strict:bool=True, # Raise on a group that is not exactly one-hot; else read it as None
+                                notes:list|None=None, # Receives one line about groups read as None, if any
+                               ) -> dict[int, dict[str, str|None]]:
+    "`{pid: {group: value}}` from the workbook's first sheet, after checking its header, IDs and cells."
+    path = require_file(dataset, Path(path))
+    try: df = pd.read_excel(path, sheet_name=0, engine='openpyxl', dtype=object)
+    except Exception as e: raise layout_error(dataset, f"not a readable .xlsx workbook ({type(e).__name__}: {e})", path)
+    df = df.loc[:, [not (str(c).startswith('Unnamed:') and df[c].isna().all()) for c in df.columns]].dropna(how='all')
+    check_regdb_workbook_header(list(df.columns), path, dataset)
+    if df.empty: raise layout_error(dataset, "the workbook has a header but no identity rows", path)
+    table, row_of, loose = {}, {}, []
+    for idx, cells in zip(df.index, df.itertuples(index=False, name=None)):
+        row = int(idx) + 2  # the spreadsheet's row number: the header is row 1
+        pid = _workbook_id(cells[0])
+        if pid is None: raise layout_error(dataset, f"row {row}: ID {cells[0]!r} is not a positive integer id such as '0006'", path)
+        if pid in row_of: raise layout_error(dataset, f"row {row}: ID {cells[0]!r} repeats id {pid} of row {row_of[pid]}", path)
+        row_of[pid], values, k = row, {}, 1
+        for group, cols in REGDB_WORKBOOK_GROUPS.items():
+            marked = []
+            for j, (header, value) in enumerate(cols, k):
+                m = _workbook_mark(cells[j])
+                if m is None: raise layout_error(dataset, f"row {row} (id {pid}), cell {_excel_column(j)}{row} ({header}): "
+                                                 f"expected 1 or blank, found {cells[j]!r}", path)
+                if m: marked.append(value)
+            if len(marked) != 1:
+                what = 'no column marked' if not marked else f"{len(marked)} columns marked ({', '.join(marked)})"
+                if strict: raise layout_error(dataset, f"row {row} (id {pid}): group `{group}` is not one-hot: {what}; expected "
+                                              f"exactly one of {[h for h, _ in cols]} (strict=False reads it as unknown)", path)
+                loose.append(f"id {pid} {group}: {what}")
+            values[group] = marked[0] if len(marked) == 1 else None
+            k += len(cols)
+        table[pid] = values
+    if loose and notes is not None:
+        notes.append(f"{path.name}: {len(loose)} group(s) not exactly one-hot, read as unknown: {'; '.join(loose[:4])}")
+    return table
+
+# %% ../../nbs/03_data.readers.ipynb #r19b0006
+REGDB_WORKBOOK_TO_PAENET = {  # schema attribute: (workbook group, {group value: schema value}); `up` has no group
+    'gender': ('gender', {'male': 'male', 'female': 'female'}),
+    'hair': ('hair', {'short': 'short', 'long': 'long'}),
+    'glasses': ('glasses', {'no': 'no', 'yes': 'yes'}),
+    'clothes': ('clothing length', {'normal': 'pants', 'long': 'dress', 'short': 'dress'}),
+    'down': ('trouser length', {'long': 'long', 'medium': 'short', 'short': 'short'}),
+    'backpack': ('backpack', {'no': 'no', 'yes': 'yes'}),
+    'satchel': ('shoulder bag', {'no': 'no', 'yes': 'yes'}),
+}
+
+def read_regdb_attribute_workbook(path:Path, # PAENet's `regdb_attribute/label_finished.xlsx`
+                                  schema=SYSU_PAENET, # The `AttributeSchema` to map to
+                                  mapping:dict=REGDB_WORKBOOK_TO_PAENET, # schema attribute → (group, {group value: schema value})
+                                  dataset:str='regdb', # Registry key, for messages
+                                  strict:bool=True, # Raise on a group that is not exactly one-hot; else its attributes are `MISSING`
+                                  notes:list|None=None, # Receives one line about groups read as unknown, if any
+                                 ) -> dict[int, tuple[int, ...]]:
+    "`{pid: vector}` in `schema` order; `MISSING` (−1) where no group feeds an attribute (sleeve length) or a group is unknown."
+    check_arg(isinstance(mapping, dict) and len(mapping) > 0, 'mapping', 'a dict: schema attribute → (workbook group, {group value: schema value})', mapping)
+    for attr, spec in mapping.items():
+        check_arg(attr in schema, 'mapping', f"keys among the attributes of schema `{schema.name}` {list(schema.names)}", attr)
+        ok = isinstance(spec, tuple) and len(spec) == 2 and spec[0] in REGDB_WORKBOOK_GROUPS and isinstance(spec[1], dict)
+        check_arg(ok, f'mapping[{attr!r}]', f"(group, {{group value: {attr} value}}) with a group among {list(REGDB_WORKBOOK_GROUPS)}", spec)
+        values = [v for _, v in REGDB_WORKBOOK_GROUPS[spec[0]]]
+        check_arg(sorted(spec[1]) == sorted(values), f'mapping[{attr!r}]', f"a `{attr}` value for each value of group `{spec[0]}` {values}", sorted(spec[1]))
+        for v in spec[1].values(): schema[attr].value_index(v)  # raises for a value the schema lacks
+    groups = read_regdb_attribute_groups(path, dataset, strict, notes)
+    out = {}
+    for pid, g in groups.items():
+        named = {a: values[g[group]] for a, (group, values) in mapping.items() if g[group] is not None}
+        out[pid] = tuple(int(c) for c in schema.encode(named, allow_missing=True))
+    return out
+
+# %% ../../nbs/03_data.readers.ipynb #r19b0011
+def _fixed_zip(data:bytes) -> bytes:
+    "An .xlsx (a zip) rewritten with fixed entry times and document dates, so its bytes depend only on its content."
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == 'docProps/core.xml':
+                body = re.sub(rb'(<dcterms:(?:created|modified)[^>]*>)[^<]*', rb'\g<1>2000-01-01T00:00:00Z', body)
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, body)
+    return out.getvalue()
+
+def write_regdb_attribute_workbook(path:Path, # Where to write, e.g. RegDB/regdb_attribute/label_finished.xlsx
+                                   rows:dict, # `{pid: {group: value}}` with every group of `REGDB_WORKBOOK_GROUPS`
+                                   creator:str='attrreid_nb', # The workbook's author property
+                                  ) -> Path:
+    "Write `rows` in the release's format: `Sheet1` = header + one row per id ('0006', 1 or blank); empty `Sheet2`, `Sheet3`."
+    lines = []
+    for pid in sorted(rows):
+        check_arg(isinstance(pid, (int, np.integer)) and not isinstance(pid, bool) and pid > 0, 'rows', 'positive integer ids as keys', pid)
+        r = rows[pid]
+        for group, cols in REGDB_WORKBOOK_GROUPS.items():
+            allowed = [v for _, v in cols]
+            check_arg(isinstance(r, dict) and r.get(group) in allowed, f'rows[{pid}][{group!r}]', f"one of {allowed}",
+                      r.get(group) if isinstance(r, dict) else r)
+        lines.append([f'{pid:04d}'] + [1 if r[g] == v else None for g, cols in REGDB_WORKBOOK_GROUPS.items() for _, v in cols])
+    wb = openpyxl.Workbook()
+    ws = wb.active; ws.title = 'Sheet1'
+    ws.append(list(REGDB_WORKBOOK_HEADER))
+    for line in lines: ws.append(line)
+    wb.create_sheet('Sheet2'); wb.create_sheet('Sheet3')
+    wb.properties.creator = wb.properties.lastModifiedBy = creator
+    buf = io.BytesIO(); wb.save(buf)
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_fixed_zip(buf.getvalue()))
+    return path
+
+# %% ../../nbs/03_data.readers.ipynb #r19b0015
+def combine_attribute_tables(preferred:dict, # `{pid: vector}` whose known values win (PAENet's workbook)
+                             fallback:dict, # `{pid: vector}` for `MISSING` values and absent ids (attributes.json)
+                            ) -> tuple[dict, list]:
+    "The merged `{pid: vector}`, and the `(pid, column)` of every value both tables know but disagree on."
+    out, clash = dict(fallback), []
+    for pid, vec in preferred.items():
+        other = fallback.get(pid)
+        if other is None: out[pid] = tuple(vec); continue
+        check_arg(len(other) == len(vec), 'fallback', f"vectors of {len(vec)} attributes like `preferred`", len(other))
+        out[pid] = tuple(o if v == MISSING else v for v, o in zip(vec, other))
+        clash += [(pid, j) for j, (v, o) in enumerate(zip(vec, other)) if MISSING not in (v, o) and v != o]
+    return dict(sorted(out.items())), clash
+
 # %% ../../nbs/03_data.readers.ipynb #cac73b4f
 SYSU_RGB_CAMS, SYSU_IR_CAMS = (1, 2, 4, 5), (3, 6)
 SYSU_GALLERY_CAMS = {'all': (1, 2, 4, 5), 'indoor': (1, 2)}
@@ -680,9 +874,9 @@ def check_label_folder_bijection(records:Sequence[ReIDRecord], # Records of one 
 def read_regdb(root:str|os.PathLike|None=None, # Data root holding RegDB/ (default `data_root()`)
                trial:int=1, # Split 1..10 (`idx/*_{trial}.txt`)
                direction:str='visible_to_thermal', # Query modality → gallery modality
-               attributes:bool|None=None, # Attach PAENet's 8 attributes: None = if attributes.json exists
+               attributes:bool|None=None, # Attach PAENet's 8 attributes: None = if regdb_attribute/label_finished.xlsx (the release) or attributes.json exists
                verify_images:bool=False, # Open every image with PIL
-               strict:bool=True, # Raise on bad lines and unreadable images; else skip and count them
+               strict:bool=True, # Raise on bad lines, unreadable images and workbook groups that are not one-hot; else skip, count or note them
               ) -> ReIDDataset:
     "RegDB split `trial` with AGW's protocol; query and gallery are the test visible/thermal lists per `direction`."
     check_arg(isinstance(trial, (int, np.integer)) and 1 <= trial <= 10, 'trial', 'an integer in 1..10', trial)
@@ -704,12 +898,33 @@ def read_regdb(root:str|os.PathLike|None=None, # Data root holding RegDB/ (defau
     ds.query = [replace(r, split='query') for r in lists[f'test_{q}']]
     ds.gallery = [replace(r, split='gallery') for r in lists[f'test_{g}']]
     check_query_in_gallery('regdb', ds.query, ds.gallery, base/'idx'/f"test_{q}_{trial}.txt")
-    attr_file = base/'attributes.json'
-    if attributes is True: require_file('regdb', attr_file)
-    if attributes is not False and attr_file.is_file():
-        table = read_identity_attributes(attr_file, SYSU_PAENET, 'regdb')
-        for split in ('train', 'query', 'gallery'):
-            setattr(ds, split, attach_identity_attributes('regdb', getattr(ds, split), table, attr_file))
+    attr_file, book = base/'attributes.json', base/REGDB_WORKBOOK_PATH
+    if attributes is True and not book.is_file(): require_file('regdb', attr_file)
+    if attributes is not False and (book.is_file() or attr_file.is_file()):
+        splits = ('train', 'query', 'gallery')
+        if book.is_file():  # PAENet's release, preferred; attributes.json fills what it lacks (sleeve length)
+            table, source = read_regdb_attribute_workbook(book, SYSU_PAENET, dataset='regdb', strict=strict, notes=ds.notes), book
+            n_rows = len(table)
+            if attr_file.is_file():
+                table, clash = combine_attribute_tables(table, read_identity_attributes(attr_file, SYSU_PAENET, 'regdb'))
+                if clash:
+                    msg = (f"{book.name} and attributes.json disagree on {len(clash)} value(s), e.g. id {clash[0][0]} "
+                           f"`{SYSU_PAENET[clash[0][1]].name}`; the workbook's are used")
+                    ds.notes.append(msg); warnings.warn(f"RegDB: {msg}", stacklevel=2)
+            ids = sorted({r.orig_pid for s in splits for r in getattr(ds, s)})
+            lacking = [p for p in ids if p not in table]
+            if lacking:
+                raise layout_error('regdb', f"{len(lacking)} of the {len(ids)} identities with images have no row, e.g. {lacking[:5]}"
+                                   + (" (nor a label in attributes.json)" if attr_file.is_file() else "")
+                                   + f"; the workbook labels {n_rows} id(s). (The file PAENet released as {REGDB_WORKBOOK_PATH} "
+                                   "lists the 96 SYSU-MM01 test identities, 0006–0333, not RegDB's persons.)", book)
+            unknown = Counter(SYSU_PAENET[j].name for p in ids for j, v in enumerate(table[p]) if v == MISSING)
+            if unknown:
+                msg = (f"attribute values unknown ({MISSING}) in {book.name}" + ("" if attr_file.is_file() else " (no attributes.json)")
+                       + ": " + ', '.join(f"`{a}` for {n} identit{'y' if n == 1 else 'ies'}" for a, n in unknown.items()))
+                ds.notes.append(msg); warnings.warn(f"RegDB: {msg}", stacklevel=2)
+        else: table, source = read_identity_attributes(attr_file, SYSU_PAENET, 'regdb'), attr_file
+        for split in splits: setattr(ds, split, attach_identity_attributes('regdb', getattr(ds, split), table, source))
         ds.attribute_schema = SYSU_PAENET
     return drop_unreadable(ds, strict) if verify_images else ds
 

@@ -16,18 +16,20 @@ import scipy.io
 from PIL import Image, ImageFilter
 from ..core import *
 from .attributes import MARKET1501, MAT_FIELD_ORDERS, SYSU_PAENET, PETA, PETA_MAT_INDEX, PA100K
+from .readers import REGDB_WORKBOOK_PATH, write_regdb_attribute_workbook
 
 # %% auto #0
 __all__ = ['SYNTH_VERSION', 'SYNTH_VERSIONS', 'PART_NAMES', 'N_STRIPES', 'RGB_CAMERAS', 'IR_CAMERAS', 'UPPER_COLOURS',
            'LOWER_COLOURS', 'COLOUR_RGB', 'SHOE_COLOURS', 'HAIR_COLOURS', 'SKIN_TONES', 'MATERIALS', 'UPPER_PATTERNS',
            'COLOUR_TONES', 'TONE_WORDS', 'TONE_PROB', 'ATTRIBUTE_FIELDS', 'VIEWS', 'REGDB_CAMERA', 'REGION_NAMES',
-           'REGION_ID', 'ATTRIBUTE_REGIONS', 'ITEM_REGIONS', 'ITEM_BAND', 'MEMO_BYTES', 'HELD_OUT_SIDS', 'PETA_COLOURS',
-           'PETA_ATTRIBUTE_NAMES', 'WRITERS', 'SynthConfig', 'sample_attribute_set', 'IdentitySpec', 'sample_identity',
-           'market_attributes', 'CameraSpec', 'make_cameras', 'Rendering', 'luminance', 'ir_brightness',
-           'material_texture', 'render_background', 'render_person', 'Caption', 'make_caption', 'Shot', 'SynthWorld',
-           'semantic_ids', 'held_out_sids', 'make_world', 'attribute_statistics', 'market_name', 'write_market1501',
-           'sysu_attributes', 'write_sysu_mm01', 'write_regdb', 'write_cuhk_pedes', 'peta_labels', 'pa100k_labels',
-           'write_peta', 'write_pa100k', 'write_all', 'synthpeds_dataset']
+           'REGION_ID', 'ATTRIBUTE_REGIONS', 'ITEM_REGIONS', 'ITEM_BAND', 'MEMO_BYTES', 'HELD_OUT_SIDS',
+           'REGDB_AGE_BINS', 'PETA_COLOURS', 'PETA_ATTRIBUTE_NAMES', 'WRITERS', 'SynthConfig', 'sample_attribute_set',
+           'IdentitySpec', 'sample_identity', 'market_attributes', 'CameraSpec', 'make_cameras', 'Rendering',
+           'luminance', 'ir_brightness', 'material_texture', 'render_background', 'render_person', 'Caption',
+           'make_caption', 'Shot', 'SynthWorld', 'semantic_ids', 'held_out_sids', 'make_world', 'attribute_statistics',
+           'market_name', 'write_market1501', 'sysu_attributes', 'write_sysu_mm01', 'regdb_workbook_row', 'write_regdb',
+           'write_cuhk_pedes', 'peta_labels', 'pa100k_labels', 'write_peta', 'write_pa100k', 'write_all',
+           'synthpeds_dataset']
 
 # %% ../../nbs/02_data.synth.ipynb #affbb035
 SYNTH_VERSION = 'synthpeds-v2'  # what this generator writes by default
@@ -1055,12 +1057,24 @@ def write_sysu_mm01(world:SynthWorld, # The world to write
         _sysu_attribute_mats(world, d, cameras)
     return d
 
+# %% ../../nbs/02_data.synth.ipynb #r19c0001
+REGDB_AGE_BINS = dict(young='0-15', teenager='15-25', adult='25-40', old='40+')  # renderer age → the workbook's age group
+
+def regdb_workbook_row(identity:IdentitySpec, # The identity to describe
+                      ) -> dict[str, str]:
+    "The identity's value in each group of PAENet's RegDB workbook (`REGDB_WORKBOOK_GROUPS`); sleeve length has no group."
+    i, yes = identity, (lambda b: 'yes' if b else 'no')
+    return {'gender': i.gender, 'age': REGDB_AGE_BINS[i.age], 'hair': 'long' if i.hair_long else 'short',
+            'clothing length': 'long' if i.dress else 'normal', 'trouser length': 'short' if i.lower_short else 'long',
+            'shoes': 'closed', 'backpack': yes(i.backpack), 'shoulder bag': yes(i.bag), 'handbag': yes(i.handbag),
+            'hat': yes(i.hat), 'glasses': yes(i.glasses)}
+
 # %% ../../nbs/02_data.synth.ipynb #3881b12d
 def write_regdb(world:SynthWorld, # The world to write
                 root:str|Path|None=None, # Data root; `data_root()` if None
                 n_trials:int=10, # Random train/test splits, as in the release
                ) -> Path:
-    "Write the RegDB layout (visible and thermal bitmaps, 10 split files per direction) with `attributes.json`."
+    "Write the RegDB layout (visible and thermal bitmaps, 10 split files per direction) with `attributes.json` (v2: also PAENet's `regdb_attribute/label_finished.xlsx`)."
     d = _dataset_dir(world, root, 'RegDB')
     files, pids = {}, sorted(world.identities)
     if world.config.regdb_ids and world.config.regdb_ids < len(pids):  # the release's 412 persons, drawn from the world
@@ -1083,6 +1097,9 @@ def write_regdb(world:SynthWorld, # The world to write
                 lines = [f'{rel} {label}' for label, p in enumerate(ids) for rel in files[p, folder]]
                 (d / 'idx' / f'{split}_{folder.lower()}_{t}.txt').write_text('\n'.join(lines) + '\n')
     _attributes_json(world, d / 'attributes.json')
+    if not world.config.is_v1:  # PAENet's release format, one row per RegDB person
+        write_regdb_attribute_workbook(d / REGDB_WORKBOOK_PATH, {int(p): regdb_workbook_row(world.identities[int(p)]) for p in pids},
+                                       creator=f'SynthPeds {world.config.version}')
     return d
 
 # %% ../../nbs/02_data.synth.ipynb #7490aed0
