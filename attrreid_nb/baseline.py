@@ -4,9 +4,10 @@
 
 # %% ../nbs/10_baseline.ipynb #a642df6e
 from __future__ import annotations
-import json, os, warnings
+import hashlib, json, os, warnings
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Sequence
 import numpy as np
 import pandas as pd
@@ -14,22 +15,23 @@ import torch
 from .core import *  # first: the package silences fastai's torch.jit.script notice
 from fastai.learner import Learner
 from .data.attributes import MARKET1501
-from .data.synth import SynthConfig, synthpeds_dataset
+from .data.synth import SynthConfig, SynthWorld, synthpeds_dataset, make_world
 from .data.readers import read_dataset, ReIDDataset
 from .data.loaders import reid_dataloaders, eval_dataloader, reid_batch_tfms, load_rgb_image
 from .models import reid_net
 from .losses import ReIDLoss
-from .learner import TrainConfig, reid_learner, run_experiments, plot_lr_schedule, save_results
+from .learner import TrainConfig, reid_learner, run_experiments, plot_lr_schedule, save_results, load_results
 from .eval import (ReIDEvalCallback, extract_features, pairwise_distance, attribute_recognition_metrics,
                               attribute_accuracy)
 from .viz import ablation_table, plot_ablation, plot_tsne, plot_ranked_list
 from .verdicts import convergence, loss_change, per_query_results, collapsed
 
 # %% auto #0
-__all__ = ['BOT_TRICKS', 'LADDER_ROW_NAMES', 'BOT_README_MARKET', 'CALIBRATION_TARGETS', 'BOT_CLAIMS', 'synthpeds_market',
-           'BaselineConfig', 'bot_ladder', 'baseline_batch_tfms', 'baseline_loss', 'baseline_model',
-           'baseline_distance', 'market_eval_callback', 'train_baseline', 'baseline_features', 'attribute_probe',
-           'run_ladder', 'ladder_table', 'calibration_report', 'baseline_stage']
+__all__ = ['BOT_TRICKS', 'LADDER_ROW_NAMES', 'PRETRAIN_WORLD_SEED', 'PRETRAIN_RECIPE', 'BOT_README_MARKET', 'CALIBRATION_TARGETS',
+           'BOT_CLAIMS', 'synthpeds_market', 'BaselineConfig', 'bot_ladder', 'baseline_batch_tfms', 'baseline_loss',
+           'baseline_model', 'baseline_distance', 'test_category_holders', 'pretraining_records',
+           'synthpeds_backbone_weights', 'market_eval_callback', 'train_baseline', 'baseline_features',
+           'attribute_probe', 'run_ladder', 'ladder_table', 'calibration_report', 'baseline_stage']
 
 # %% ../nbs/10_baseline.ipynb #160785a1
 def synthpeds_market(root:str|Path, # Data root; the dataset goes to `root/Market-1501-v15.09.15`
@@ -61,7 +63,7 @@ class BaselineConfig:
     margin: float = 0.3  # Triplet margin
     arch: str = 'small'  # Backbone: 'small' (`small_resnet`, CPU) or 'resnet50'
     widths: tuple = (16, 32, 64, 128)  # `small_resnet` stage widths
-    pretrained: bool = False  # ResNet-50: ImageNet weights from the torch hub cache
+    pretrained: bool|str = False  # True: ImageNet (hub cache) for 'resnet50', the SynthPeds stand-in for 'small'; or a weights file
     device: str|None = None  # None = the best available (see `default_device`)
 
     def __post_init__(self):
@@ -75,8 +77,8 @@ class BaselineConfig:
 
     @classmethod
     def synth_cpu(cls, **kw):
-        "The reproduction on the SynthPeds-v2 CPU preset: 24 epochs (about a minute on one core), trained to a plateau."
-        return cls(**kw)
+        "The reproduction on the SynthPeds-v2 CPU preset: the pretrained stand-in backbone, BoT's lr 3.5e-4, 24 epochs (about a minute on one core)."
+        return cls(**{**dict(pretrained=True, lr=3.5e-4), **kw})
 
     @classmethod
     def tiny(cls, **kw):
@@ -131,13 +133,81 @@ def baseline_model(config:BaselineConfig, # Uses `arch`, `widths`, `pretrained`,
                   ) -> torch.nn.Module:
     "`reid_net` with the last-stride and BNNeck switches of `config`; its `embedding` is the test feature."
     kw = dict(widths=config.widths) if config.arch == 'small' else {}
-    return reid_net(n_classes, arch=config.arch, last_stride=1 if config.last_stride1 else 2, bnneck=config.bnneck,
-                    neck_feat='after', pretrained=config.pretrained, **kw)
+    model = reid_net(n_classes, arch=config.arch, last_stride=1 if config.last_stride1 else 2, bnneck=config.bnneck,
+                     neck_feat='after', pretrained=config.pretrained if config.arch == 'resnet50' else False, **kw)
+    if config.pretrained and config.arch == 'small':  # the SynthPeds stand-in for ImageNet (see "A pretrained backbone")
+        path = synthpeds_backbone_weights(config) if config.pretrained is True else Path(config.pretrained)
+        if not path.is_file(): raise AttrReIDError(f"argument `pretrained`: backbone weights file {str(path)!r} does not exist")
+        model.backbone.load_state_dict(torch.load(path, map_location='cpu'))
+    return model
 
 def baseline_distance(config:BaselineConfig, # Uses `bnneck`
                  ) -> str:
     "BoT's test distance: cosine on the BNNeck feature, Euclidean on the pooled feature without it."
     return 'cosine' if config.bnneck else 'euclidean'
+
+# %% ../nbs/10_baseline.ipynb #b0a7e002
+PRETRAIN_WORLD_SEED = 1  # The stand-in backbone learns on this world; the benchmark is world 0
+PRETRAIN_RECIPE = 'id-only-v1'  # Bump when the recipe below changes: it is part of the cache key
+
+def test_category_holders(world:SynthWorld, # The world whose identities are checked
+                          benchmark:SynthWorld, # The world whose test categories must stay unseen
+                         ) -> set[int]:
+    "Pids of `world` whose attribute category is the category of some test identity of `benchmark`."
+    test_categories = {benchmark.identities[p].attribute_set for p in benchmark.ids('test')}
+    return {p for p, i in world.identities.items() if i.attribute_set in test_categories}
+
+def pretraining_records(world:SynthConfig|None=None, # World preset; `SynthConfig.cpu()` if None
+                        seed:int=PRETRAIN_WORLD_SEED, # The pretraining world
+                        eval_seed:int=0, # The benchmark world whose test categories are excluded
+                        root:str|Path|None=None, # Data root (default `data_root()`); the world goes to `root/synthpeds-world<seed>`
+                       ) -> tuple[list, set]:
+    "Every image of world `seed`'s Market layout except identities whose category any test identity of `eval_seed` has; (records, dropped pids)."
+    world = SynthConfig.cpu() if world is None else world
+    check_arg(seed != eval_seed, 'seed', f"a world other than the benchmark's (eval_seed={eval_seed})", seed)
+    ds = read_dataset('market1501', synthpeds_market(data_root(root)/f'synthpeds-world{seed}', world, seed=seed))
+    dropped = test_category_holders(make_world(world, seed), make_world(world, eval_seed))
+    return [r for r in (*ds.train, *ds.query, *ds.gallery) if r.pid > 0 and r.pid not in dropped], dropped
+
+# %% ../nbs/10_baseline.ipynb #b0a7e003
+def synthpeds_backbone_weights(config:BaselineConfig, # Uses `widths` and `size` (the weights fit either last stride)
+                               world:SynthConfig|None=None, # Pretraining world preset; `SynthConfig.cpu()` if None
+                               seed:int=PRETRAIN_WORLD_SEED, # Pretraining world seed
+                               epochs:int=30, # Pretraining epochs
+                               root:str|Path|None=None, # Data root (default `data_root()`)
+                               verbose:bool=False, # Print what is trained or found
+                              ) -> Path:
+    "The small backbone pretrained on identities of a disjoint SynthPeds world, trained on first use and cached by content hash."
+    check_arg(config.arch == 'small', 'config.arch', "'small' (ResNet-50 uses ImageNet weights)", config.arch)
+    world = SynthConfig.cpu() if world is None else world
+    recipe = dict(recipe=PRETRAIN_RECIPE, world=asdict(world), seed=seed, epochs=epochs, widths=list(config.widths),
+                  size=list(config.size), lr=3e-3, P=16, K=4)
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    path = data_root(root)/'pretrained'/f'small_resnet-{key}.pt'
+    if path.is_file():
+        if verbose: print(f"pretrained backbone found: pretrained/{path.name}")
+        return path
+    records, dropped = pretraining_records(world, seed, root=root)
+    milestones = tuple(sorted({m for m in (int(epochs * .7), int(epochs * .9)) if 0 < m < epochs}))  # none in a 1-epoch test run
+    pre = BaselineConfig(widths=config.widths, size=config.size, epochs=epochs, lr=3e-3, warmup_epochs=min(1., epochs / 2),
+                         milestones=milestones, P=min(16, len({r.pid for r in records})), device=config.device)
+    dls = reid_dataloaders(records, (), size=pre.size, sampler='pk', P=pre.P, K=pre.K, targets=('pid',),
+                           batch_tfms=baseline_batch_tfms(pre), seed=0, device=pre.device)
+    set_seed(0)
+    model = baseline_model(pre, len(dls.train.dataset.pid_vocab))
+    learn = reid_learner(dls, model, ReIDLoss(label_smoothing=0.1, triplet_weight=0), pre.train_config(seed=0))
+    with Timer() as t, warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Your generator is empty')  # no validation set
+        with learn.no_logging(), learn.no_bar(): learn.fit(epochs)
+    losses = [float(v[0]) for v in learn.recorder.values]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix('.tmp')
+    torch.save({k: v.cpu() for k, v in model.backbone.state_dict().items()}, tmp); os.replace(tmp, path)  # never half a file
+    atomic_write(path.with_suffix('.json'), json.dumps(dict(**recipe, identities=len(dls.train.dataset.pid_vocab), images=len(records),
+                 dropped_identities=len(dropped), uniform_loss=float(np.log(len(dls.train.dataset.pid_vocab))), losses=losses,
+                 seconds=t.seconds), indent=1, default=str) + '\n')
+    if verbose: print(f"pretrained backbone trained in {t.seconds:.0f} s on {len(records)} images: pretrained/{path.name}")
+    return path
 
 # %% ../nbs/10_baseline.ipynb #8f6f4916
 def _embedding(model, batch): return model(batch[0]).embedding
@@ -229,9 +299,10 @@ def run_ladder(root:str|Path|None, # Data root holding SynthPeds' Market layout
                rows:dict[str, BaselineConfig]|None=None, # Ladder rows; `bot_ladder()` if None
                seeds:Sequence[int]=(0, 1, 2), # Seeds of every row
                probe_rows:Sequence[str]=(), # Rows whose models also get the `attribute_probe`
-               keep:dict|None=None, # If given, `keep[(row, seed)]` receives each Learner (for plots)
+               keep:dict|None=None, # If given, `keep[(row, seed)]` receives each run's model and config (`.model`, `.baseline_config`)
                verbose:bool=True, # One line per run
                record:dict|None=None, # If given, `record['runs']` and `record['queries']` receive each run's line and per-query results
+               workers:int=1, # Runs at once (forked processes, one thread each; see `run_experiments`)
               ) -> pd.DataFrame:
     "Train and evaluate every row × seed; tidy results (`row, seed, metric, value`, plus seconds per run)."
     rows = bot_ladder() if rows is None else rows
@@ -241,20 +312,26 @@ def run_ladder(root:str|Path|None, # Data root holding SynthPeds' Market layout
     def train_and_eval(name, config, seed):
         learn, res = train_baseline(config, seed=seed, ds=ds)
         if name in probe_rows: res.update(attribute_probe(learn))
-        if keep is not None: keep[(name, seed)] = learn
+        losses = learn.train_losses
+        judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+        # the loss of a model that learned nothing: ID loss ln K plus the margin of coinciding triplet features
+        uniform = float(np.log(len(learn.dls.train.dataset.pid_vocab)) + config.margin)
+        dead = collapsed(losses, uniform)
+        line = dict(row=name, seed=seed, **{k: res[k] for k in ('R1', 'mAP', 'mINP')},
+                    epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
+                    converged=judged and not dead and convergence(losses), uniform_loss=uniform, collapsed=dead,
+                    losses=' '.join(f'{v:.4f}' for v in losses))
+        queries = per_query_results(learn.reid_eval.result, name, seed, ks=(1,), metrics=('mAP',))
+        # the model and its config travel back from a worker; the Learner (data loaders, callbacks) stays behind
+        kept = SimpleNamespace(model=learn.model.cpu().eval(), baseline_config=config) if keep is not None else None
+        return res, (line, queries, kept)
+    def collect(name, seed, extra):
+        line, queries, kept = extra
         if record is not None:
-            losses = learn.train_losses
-            judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
-            # the loss of a model that learned nothing: ID loss ln K plus the margin of coinciding triplet features
-            uniform = float(np.log(len(learn.dls.train.dataset.pid_vocab)) + config.margin)
-            dead = collapsed(losses, uniform)
-            record.setdefault('runs', []).append(dict(row=name, seed=seed, **{k: res[k] for k in ('R1', 'mAP', 'mINP')},
-                epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
-                converged=judged and not dead and convergence(losses), uniform_loss=uniform, collapsed=dead,
-                losses=' '.join(f'{v:.4f}' for v in losses)))
-            record.setdefault('queries', []).append(per_query_results(learn.reid_eval.result, name, seed, ks=(1,), metrics=('mAP',)))
-        return res
-    return run_experiments(train_and_eval, rows, seeds, verbose=verbose)
+            record.setdefault('runs', []).append(line); record.setdefault('queries', []).append(queries)
+        if keep is not None: keep[(name, seed)] = kept
+    return run_experiments(train_and_eval, rows, seeds, verbose=verbose, workers=workers, on_result=collect)
+
 
 # %% ../nbs/10_baseline.ipynb #f11d4462
 def ladder_table(results:pd.DataFrame, # Tidy results of `run_ladder`
