@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Sequence
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from .models import *
 from .losses import *
 from .learner import *
 from .viz import *
-from .verdicts import convergence, loss_change, per_query_results, verdict_table, save_reproduction, load_reproduction, floor_rows
+from .verdicts import convergence, loss_change, per_query_results, verdict_table, save_reproduction, load_reproduction, floor_rows, verdict_sentences
 
 # %% auto #0
 __all__ = ['ATTENTION_NORMS', 'ATTENTIONS', 'EPISODES', 'PROTOTYPE_SOURCES', 'ABLATION_ROWS', 'TOP_D_ROWS', 'SCALE_MARGIN_ROWS',
@@ -36,7 +37,7 @@ __all__ = ['ATTENTION_NORMS', 'ATTENTIONS', 'EPISODES', 'PROTOTYPE_SOURCES', 'AB
            'attribute_prototypes', 'cosine_scores', 'unseen_classes', 'i2a_class_hits', 'i2a_metrics', 'a2i_metrics',
            'i2i_metrics', 'evaluate_mfhi', 'mfhi_query_results', 'attribute_region_names', 'synth_region_batch',
            'attention_maps', 'attention_pointing', 'score_spread', 'tsne_images_and_prototypes', 'train_and_evaluate',
-           'run_mfhi_rows', 'mfhi_stage', 'mfhi_verdict_sentences']
+           'run_mfhi_rows', 'mfhi_stage']
 
 # %% ../nbs/13_mfhi.ipynb #e4cef5f6
 def attribute_cams(fmap:torch.Tensor, # (B, C, H, W) feature map $\mathbf F$
@@ -359,7 +360,7 @@ class MFHIConfig:
     def synth_cpu(cls, **kw):
         "SynthPeds CPU preset: small ResNet from scratch, 64×32 (8×4 maps), Φ hidden 256, (r, d) = (16, 0.2) with a 3-epoch margin warm-up, Adam 2e-3 cosine."
         base = dict(arch='small', pretrained=False, size=(64, 32), plm_hidden=256, n_way=16, k_shot=4, scale=16., margin_warmup=3.,
-                    train=TrainConfig(epochs=12, lr=2e-3, weight_decay=5e-4, warmup_epochs=0.5, warmup_factor=0.1, schedule='cosine'))
+                    train=TrainConfig(epochs=24, lr=2e-3, weight_decay=5e-4, warmup_epochs=0.5, warmup_factor=0.1, schedule='cosine'))
         return cls(**{**base, **kw})
 
     @classmethod
@@ -787,28 +788,32 @@ def run_mfhi_rows(dataset, # A `ReIDDataset` with attributes (SynthPeds' Market 
                   base:MFHIConfig, # The config every row changes
                   seeds:Sequence[int]=(0, 1, 2), # Seeds of every row (same seed: same data order and test set)
                   record:dict|None=None, # If given: `runs` (one line per run), `queries` (per-query results), `history` (per-epoch log)
-                  keep:dict|None=None, # If given, `keep[(row, seed)]` receives each Learner
+                  keep:dict|None=None, # If given, `keep[(row, seed)]` receives each run's trained model (`.model`)
                   rerank:bool=False, # Also evaluate I2I with re-ranking
                   verbose:bool=True, # One line per run
+                  workers:int=1, # Runs at once (forked processes, one thread each; see `run_experiments`)
                  ) -> pd.DataFrame:
     "Train and evaluate every row × seed (`run_experiments`); tidy results (`row, seed, metric, value`, plus seconds)."
     def one(name, settings, seed):
         pq = {}
         learn, res = train_and_evaluate(dataset, replace(base, **settings).with_train(seed=seed), rerank=rerank, per_query=pq)
-        if keep is not None: keep[(name, seed)] = learn
-        if record is not None:
-            losses, hist = learn.train_losses, learn.mfhi_log.history
-            judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
-            last = {k: hist[-1][k] for k in RUN_DIAGNOSTICS if k in hist[-1]}
-            record.setdefault('runs', []).append(dict(
-                row=name, seed=seed, **{k: v for k, v in res.items() if not k.startswith('i2i_rr')}, **last,
-                **{f'initial_{k}': v for k, v in learn.mfhi_log.initial.items()},
-                epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
-                converged=judged and convergence(losses), losses=' '.join(f'{v:.4f}' for v in losses)))
-            record.setdefault('queries', []).append(mfhi_query_results(pq, name, seed))
-            record.setdefault('history', []).append(pd.DataFrame(hist).assign(row=name, seed=seed))
-        return res
-    return run_experiments(one, rows, seeds, verbose=verbose)
+        # what travels back from a worker: the model (for plots), never the Learner with its data loaders
+        kept = SimpleNamespace(model=learn.model.cpu().eval()) if keep is not None else None
+        if record is None: return res, (None, kept)
+        losses, hist = learn.train_losses, learn.mfhi_log.history
+        judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+        last = {k: hist[-1][k] for k in RUN_DIAGNOSTICS if k in hist[-1]}
+        line = dict(row=name, seed=seed, **{k: v for k, v in res.items() if not k.startswith('i2i_rr')}, **last,
+                    **{f'initial_{k}': v for k, v in learn.mfhi_log.initial.items()},
+                    epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
+                    converged=judged and convergence(losses), losses=' '.join(f'{v:.4f}' for v in losses))
+        return res, ((line, mfhi_query_results(pq, name, seed), pd.DataFrame(hist).assign(row=name, seed=seed)), kept)
+    def collect(name, seed, extra):
+        logged, kept = extra
+        if keep is not None: keep[(name, seed)] = kept
+        if logged is not None:
+            for key, value in zip(('runs', 'queries', 'history'), logged): record.setdefault(key, []).append(value)
+    return run_experiments(one, rows, seeds, verbose=verbose, workers=workers, on_result=collect)
 
 def mfhi_stage(out:Path, # Output folder; the data goes to `out/data`
                fast:bool, # Tiny world and the `fast` preset (seconds) instead of the CPU world and `synth_cpu`
@@ -831,19 +836,6 @@ MFHI_CLAIMS = (  # (claim, table, row A, row B, metric, the paper's Δ = B − A
     ('SGSA vs self-attention: A2I mAP', 'Table VI, Market-1501', 'Self-attention', 'MFHI (SGSA)', 'a2i_mAP', round(33.5 - 32.6, 1)),
 )
 
-def mfhi_verdict_sentences(verdicts:pd.DataFrame, # `verdict_table` output (or `mfhi_verdicts.csv` read back)
-                          ) -> list[str]:
-    "One generated sentence per claim, so the prose cannot drift from the saved table."
-    out = []
-    for _, v in verdicts.iterrows():
-        power = ('powered' if str(v.powered).lower() in ('true', '1') else
-                 f'NOT powered: half-width {(v.ci_high - v.ci_low) / 2:.1f} ≥ |paper Δ|/2 = {abs(v.paper_delta) / 2:.1f}; '
-                 f'80 % power only for effects ≥ {v.mde:.1f}')
-        conv = '' if str(v.converged).lower() in ('true', '1') else '; NOT every run converged'
-        out.append(f"{v.claim} ({v.table}): paper {v.paper_delta:+.1f}; SynthPeds {v.mean_a:.1f} → {v.mean_b:.1f}, "
-                   f"Δ {v.delta:+.1f} [{v.ci_low:+.1f}, {v.ci_high:+.1f}] over {int(v.seeds)} seeds × {int(v.queries)} queries "
-                   f"→ {v.verdict}; {power}{conv}.")
-    return out
 
 # %% ../nbs/13_mfhi.ipynb #78118482
 _COLS = ['i2a_top1', 'i2a_top5', 'i2a_top10', 'a2i_R1', 'a2i_R5', 'a2i_R10', 'a2i_mAP']
