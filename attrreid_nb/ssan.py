@@ -27,7 +27,7 @@ from .eval import *
 from .models import *
 from .learner import *
 from .viz import *
-from .verdicts import convergence, loss_change, per_query_results, paired_effect_interval
+from .verdicts import convergence, loss_change, per_query_results, paired_effect_interval, control_effects, verdict_sentences
 
 # %% auto #0
 __all__ = ['SSAN_STATS', 'ABLATION_ROWS', 'ID_CONVERGED_RATIO', 'CONTROL_ROWS', 'TABLE1_ROWS', 'PAPER_TABLE1',
@@ -40,7 +40,7 @@ __all__ = ['SSAN_STATS', 'ABLATION_ROWS', 'ID_CONVERGED_RATIO', 'CONTROL_ROWS', 
            'encode_images', 'encode_captions', 't2i_similarity', 'ssan_test_features', 'evaluate_ssan',
            'word_attention', 'word_part_accuracy', 'read_word_stripes', 'stripe_set_scores', 'wam_stripe_table',
            'wam_stripe_summary', 'wam_stripe_report', 'plot_word_attention', 'show_retrieval', 'train_and_evaluate',
-           'ssan_stage', 'ssan_run_line', 'KeptRun', 'run_table1', 'control_effects', 'ssan_verdict_sentences']
+           'ssan_stage', 'ssan_run_line', 'KeptRun', 'run_table1']
 
 # %% ../nbs/15_ssan.ipynb #001d3379
 def drop_single_image_ids(records:Sequence[ReIDRecord], # Training records, one per image
@@ -561,10 +561,10 @@ class SsanConfig:
 
     @classmethod
     def synth_cpu(cls, **kw):
-        "SynthPeds CPU preset: small ResNet (C=64) at 96×48 (a 12×6 map, 2 rows per stripe), features scaled down (V=32, M=64, M'=N=32), one embedding table, 16 epochs."
+        "SynthPeds CPU preset: small ResNet (C=64) at 96×48 (a 12×6 map, 2 rows per stripe), features scaled down (V=32, M=64, M'=N=32), one embedding table, 12 epochs (×0.1 from epoch 8)."
         base = dict(arch='small', pretrained=False, last_stride=1, size=(96, 48), small_widths=(16, 32, 64, 64), emb_dim=32, dim=64,
                     inner_dim=32, rel_dim=32, dual_embedding=False, margin_warmup_epochs=1, bs=64,
-                    train=TrainConfig(epochs=16, lr=2e-3, weight_decay=0., milestones=(11,)))
+                    train=TrainConfig(epochs=12, lr=2e-3, weight_decay=0., milestones=(8,)))
         return cls(**{**base, **kw})
 
     @classmethod
@@ -989,7 +989,7 @@ def _table1_metrics(m:dict) -> dict:
     return res
 
 class KeptRun:
-    "What a parallel `run_table1` worker sends back of a kept run: the trained and initial networks rebuilt, vocab, test features, WAM report, log."
+    "What `run_table1` keeps of a run (also across worker processes): the trained and initial networks rebuilt, vocab, test features, WAM report, log."
     def __init__(self, learn):
         n_ids = len(learn.dls.train.dataset.pid_vocab)
         self.ssan_config, self.vocab, self.n_ids = learn.ssan_config, learn.vocab, n_ids
@@ -1009,65 +1009,32 @@ class KeptRun:
         self.ssan_log = SimpleNamespace(history=self.history)
         return self
 
-_POOL = {}  # what forked `run_table1` workers read (the dataset is not pickled per job)
-
-def _table1_job(name:str, settings:dict, seed:int, keep_it:bool):
-    "One run in a worker process (one thread): its metrics, seconds, runs line, per-query results and, if kept, a `KeptRun`."
-    torch.set_num_threads(1)
-    set_seed(seed)
-    config = replace(_POOL['base'], **settings).with_train(seed=seed)
-    with Timer() as t: learn, m = train_and_evaluate(_POOL['dataset'], config, word_stripes=_POOL['word_stripes'])
-    res = _table1_metrics(m)
-    return (res, t.seconds, ssan_run_line(learn, name, seed, res),
-            per_query_results(learn.t2i_per_query, name, seed, ks=(1,), metrics=('mAP',)), KeptRun(learn) if keep_it else None)
-
 def run_table1(dataset, # CUHK-PEDES-layout `ReIDDataset` (SynthPeds)
                rows:dict|None=None, # name -> `SsanConfig` changes; `TABLE1_ROWS` if None
                seeds:Sequence[int]=(0, 1, 2), # Seeds of every row (paired: same seed, same initialisation and batches)
                base:SsanConfig|None=None, # The preset the rows change; `SsanConfig.synth_cpu()` if None
                word_stripes:dict|None=None, # `read_word_stripes(root)`: WAM stripe scores of learned-WAM rows, trained and at init
                record:dict|None=None, # If given, `record['runs']` (lines) and `record['queries']` (DataFrames) are filled
-               keep:dict|None=None, # If given, `keep[(row, seed)]` receives the learners (or `KeptRun`s, with workers) of `keep_seeds`
+               keep:dict|None=None, # If given, `keep[(row, seed)]` receives a learner-like `KeptRun` of each run of `keep_seeds`
                keep_seeds:Sequence[int]=(0,), # Seeds whose learners go to `keep`
                verbose:bool=True, # One line per run
-               workers:int=1, # Runs in parallel, one thread each (forked processes; 1: in this process, through `run_experiments`)
+               workers:int=1, # Runs at once (forked processes, one thread each; see `run_experiments`)
               ) -> pd.DataFrame:
     "Train and evaluate every row × seed: tidy results (`row, seed, metric, value`, in %, plus seconds per run)."
     rows = TABLE1_ROWS if rows is None else rows
     base = SsanConfig.synth_cpu() if base is None else base
-    check_arg(int(workers) >= 1, 'workers', 'a positive number of processes', workers)
-    if workers == 1:
-        def train_and_eval(name, settings, seed):
-            config = replace(base, **settings).with_train(seed=seed)
-            learn, m = train_and_evaluate(dataset, config, word_stripes=word_stripes)
-            res = _table1_metrics(m)
-            if keep is not None and seed in keep_seeds: keep[(name, seed)] = learn
-            if record is not None:
-                record.setdefault('runs', []).append(ssan_run_line(learn, name, seed, res))
-                record.setdefault('queries', []).append(per_query_results(learn.t2i_per_query, name, seed, ks=(1,), metrics=('mAP',)))
-            return res
-        return run_experiments(train_and_eval, rows, seeds, verbose=verbose)
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    _POOL.update(dataset=dataset, base=base, word_stripes=word_stripes)
-    jobs = [(name, settings, seed, keep is not None and seed in keep_seeds) for name, settings in rows.items() for seed in seeds]
-    try:
-        with ProcessPoolExecutor(int(workers), mp_context=mp.get_context('fork')) as pool:
-            futures = [pool.submit(_table1_job, *j) for j in jobs]
-            out = []
-            for j, f in zip(jobs, futures):
-                res, seconds, line, q, kept = f.result()
-                out.append((j, res, seconds, line, q, kept))
-                if verbose: print(f"{j[0]} seed={j[2]}: " + ', '.join(f"{k}={v:.2f}" for k, v in res.items()) + f" ({seconds:.1f}s)", flush=True)
-    finally: _POOL.clear()
-    records = []
-    for (name, _, seed, _), res, seconds, line, q, kept in out:
-        records += [dict(row=name, seed=seed, metric=k, value=float(v)) for k, v in res.items()]
-        records.append(dict(row=name, seed=seed, metric='seconds', value=seconds))
-        if record is not None:
-            record.setdefault('runs', []).append(line); record.setdefault('queries', []).append(q)
+    def train_and_eval(name, settings, seed):
+        config = replace(base, **settings).with_train(seed=seed)
+        learn, m = train_and_evaluate(dataset, config, word_stripes=word_stripes)
+        res = _table1_metrics(m)
+        # what travels back (from a worker too): the run's line, per-query results and, if kept, the networks' weights
+        return res, (ssan_run_line(learn, name, seed, res), per_query_results(learn.t2i_per_query, name, seed, ks=(1,), metrics=('mAP',)),
+                     KeptRun(learn) if keep is not None and seed in keep_seeds else None)
+    def collect(name, seed, extra):
+        line, queries, kept = extra
+        if record is not None: record.setdefault('runs', []).append(line); record.setdefault('queries', []).append(queries)
         if kept is not None: keep[(name, seed)] = kept.rebuild()
-    return pd.DataFrame(records)
+    return run_experiments(train_and_eval, rows, seeds, verbose=verbose, workers=workers, on_result=collect)
 
 # %% ../nbs/15_ssan.ipynb #1e14bdef
 PAPER_TABLE1 = pd.DataFrame({  # SSAN Table I, copied from the paper (ResNet-50), Rank-k in %
@@ -1084,27 +1051,3 @@ SSAN_CLAIMS = tuple((name, 'Table I, CUHK-PEDES', a, b, 'R1', round(float(PAPER_
 # The control: not a paper claim, so no verdict; its paired effect and interval are reported beside the verdicts
 CONTROL_COMPARISONS = [('learned vs uniform WAM', '+PFL (uniform WAM)', '+PFL'), ('PFL with a uniform WAM on the baseline', 'Baseline', '+PFL (uniform WAM)')]
 
-def control_effects(queries:pd.DataFrame, # Per-query results (`row, seed, query, metric, value`)
-                    comparisons:Sequence=CONTROL_COMPARISONS, # (name, row A, row B)
-                    metric:str='R1', # The metric
-                   ) -> pd.DataFrame:
-    "Paired effect of row B over row A with its 95 % interval (`paired_effect_interval`), one line per comparison."
-    out = []
-    for name, a, b in comparisons:
-        sel = {r: queries[(queries.row == r) & (queries.metric == metric)][['seed', 'query', 'value']] for r in (a, b)}
-        check_arg(all(len(v) for v in sel.values()), 'queries', f"per-query {metric} of rows {a!r} and {b!r}", 'missing')
-        ei = paired_effect_interval(sel[a], sel[b])
-        out.append(dict(comparison=name, row_a=a, row_b=b, metric=metric, delta=ei.delta, ci_low=ei.ci_low, ci_high=ei.ci_high,
-                        seeds=ei.seeds, queries=ei.queries))
-    return pd.DataFrame(out)
-
-def ssan_verdict_sentences(verdicts:pd.DataFrame, # From `verdict_table(queries, SSAN_CLAIMS, runs)`
-                          ) -> list[str]:
-    "One generated sentence per claim, so the prose cannot drift from the saved table."
-    out = []
-    for _, v in verdicts.iterrows():
-        power = 'powered' if v.powered else f"not powered (it could only detect effects of ±{v.mde:.1f})"
-        conv = '' if v.converged else '; NOT all runs converged'
-        out.append(f"{v.claim} ({v.row_a} → {v.row_b}): paper {v.paper_delta:+.2f} {v.metric}, SynthPeds {v.delta:+.2f} "
-                   f"[{v.ci_low:+.2f}, {v.ci_high:+.2f}] → {v.verdict}; {power}{conv}.")
-    return out
