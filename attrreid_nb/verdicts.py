@@ -14,10 +14,11 @@ from .core import *
 from .learner import load_results
 
 # %% auto #0
-__all__ = ['VERDICTS', 'VERDICT_COLUMNS', 'CLAIM_FIELDS', 'paired_differences', 'EffectInterval', 'paired_effect_interval',
-           'verdict_label', 'is_powered', 'minimal_detectable_effect', 'loss_change', 'convergence', 'collapsed',
-           'per_query_results', 'verdict_table', 'results_folder', 'floor_rows', 'check_verdict_table',
-           'save_reproduction', 'load_reproduction', 'verdict_sentences', 'control_effects', 'direction_table']
+__all__ = ['VERDICTS', 'VERDICT_COLUMNS', 'CLAIM_FIELDS', 'VERDICT_FILES', 'paired_differences', 'EffectInterval',
+           'paired_effect_interval', 'verdict_label', 'is_powered', 'minimal_detectable_effect', 'loss_change',
+           'convergence', 'collapsed', 'per_query_results', 'verdict_table', 'results_folder', 'floor_rows',
+           'check_verdict_table', 'save_reproduction', 'load_reproduction', 'verdict_sentences', 'control_effects',
+           'verdict_summary', 'direction_table']
 
 # %% ../nbs/16_verdicts.ipynb #69f68927
 def _as_matrix(x, name:str):
@@ -400,6 +401,28 @@ def control_effects(queries:pd.DataFrame, # Per-query results (`row, seed, query
         out.append(dict(comparison=name, row_a=a, row_b=b, metric=metric, delta=ei.delta, ci_low=ei.ci_low, ci_high=ei.ci_high,
                         seeds=ei.seeds, queries=ei.queries))
     return pd.DataFrame(out)
+
+# %% ../nbs/16_verdicts.ipynb #ve5e0006
+VERDICT_FILES = {'baseline': 'BoT (baseline)', 'mfhi': 'MFHI', 'paenet': 'PAENet', 'asmr': 'ASMR', 'cerberus': 'Cerberus', 'ssan': 'SSAN'}
+
+def verdict_summary(root:str|Path|None=None, # Folder of the saved verdict tables (default: the project's `nbs/results`)
+                    papers:dict|None=None, # file stem -> name shown; `VERDICT_FILES` if None (stems without a file are skipped)
+                   ) -> pd.DataFrame:
+    "Every saved `<paper>_verdicts.csv`, checked, one line per claim with `paper` and `finding` (powered, converged, ≥ 2 seeds)."
+    root = Path(root) if root is not None else results_folder()
+    papers = VERDICT_FILES if papers is None else papers
+    parts = []
+    for stem, name in papers.items():
+        path = root/f'{stem}_verdicts.csv'
+        if not path.exists(): continue
+        v = pd.read_csv(path)
+        try: check_verdict_table(v)
+        except AttrReIDError as e: raise AttrReIDError(f"{path}: {e}") from None
+        parts.append(v.assign(paper=name))
+    if not parts: raise AttrReIDError(f"{root}: no saved verdict table (<paper>_verdicts.csv for any of {list(papers)})")
+    out = pd.concat(parts, ignore_index=True)
+    out['finding'] = [_truthy(p) and _truthy(c) and int(s) >= 2 for p, c, s in zip(out.powered, out.converged, out.seeds)]
+    return out[['paper', *VERDICT_COLUMNS, 'finding'] + [c for c in out.columns if c not in ('paper', 'finding', *VERDICT_COLUMNS)]]
 
 # %% ../nbs/16_verdicts.ipynb #ce0fcc1f
 def direction_table(results:pd.DataFrame, # Tidy results (`run_experiments`)
