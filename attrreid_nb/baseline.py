@@ -30,8 +30,8 @@ from .verdicts import convergence, loss_change, per_query_results, collapsed
 __all__ = ['BOT_TRICKS', 'LADDER_ROW_NAMES', 'PRETRAIN_WORLD_SEED', 'PRETRAIN_RECIPE', 'BOT_README_MARKET', 'CALIBRATION_TARGETS',
            'BOT_CLAIMS', 'synthpeds_market', 'BaselineConfig', 'bot_ladder', 'baseline_batch_tfms', 'baseline_loss',
            'baseline_model', 'baseline_distance', 'test_category_holders', 'pretraining_records',
-           'synthpeds_backbone_weights', 'market_eval_callback', 'train_baseline', 'baseline_features',
-           'attribute_probe', 'run_ladder', 'ladder_table', 'calibration_report', 'baseline_stage']
+           'synthpeds_backbone_weights', 'load_stand_in_backbone', 'market_eval_callback', 'train_baseline',
+           'baseline_features', 'attribute_probe', 'run_ladder', 'ladder_table', 'calibration_report', 'baseline_stage']
 
 # %% ../nbs/10_baseline.ipynb #160785a1
 def synthpeds_market(root:str|Path, # Data root; the dataset goes to `root/Market-1501-v15.09.15`
@@ -136,9 +136,7 @@ def baseline_model(config:BaselineConfig, # Uses `arch`, `widths`, `pretrained`,
     model = reid_net(n_classes, arch=config.arch, last_stride=1 if config.last_stride1 else 2, bnneck=config.bnneck,
                      neck_feat='after', pretrained=config.pretrained if config.arch == 'resnet50' else False, **kw)
     if config.pretrained and config.arch == 'small':  # the SynthPeds stand-in for ImageNet (see "A pretrained backbone")
-        path = synthpeds_backbone_weights(config) if config.pretrained is True else Path(config.pretrained)
-        if not path.is_file(): raise AttrReIDError(f"argument `pretrained`: backbone weights file {str(path)!r} does not exist")
-        model.backbone.load_state_dict(torch.load(path, map_location='cpu'))
+        load_stand_in_backbone(model.backbone, config.pretrained, config)
     return model
 
 def baseline_distance(config:BaselineConfig, # Uses `bnneck`
@@ -207,6 +205,23 @@ def synthpeds_backbone_weights(config:BaselineConfig, # Uses `widths` and `size`
                  dropped_identities=len(dropped), uniform_loss=float(np.log(len(dls.train.dataset.pid_vocab))), losses=losses,
                  seconds=t.seconds), indent=1, default=str) + '\n')
     if verbose: print(f"pretrained backbone trained in {t.seconds:.0f} s on {len(records)} images: pretrained/{path.name}")
+    return path
+
+def load_stand_in_backbone(backbone:torch.nn.Module, # A `small_resnet` backbone (any strides: they hold no weights)
+                           pretrained:bool|str|Path, # True: the cached stand-in for `config` (trained on first use); or a weights file
+                           config:BaselineConfig|None=None, # Its `widths`, `size` and `device` pick the stand-in when `pretrained` is True
+                          ) -> Path:
+    "Load the SynthPeds stand-in weights into `backbone` — the ImageNet stand-in of every paper's small-network preset."
+    if pretrained is True:
+        check_arg(config is not None, 'config', 'the widths and size of the stand-in when pretrained=True', None)
+        path = synthpeds_backbone_weights(config)
+    else: path = Path(pretrained)
+    if not path.is_file(): raise AttrReIDError(f"argument `pretrained`: backbone weights file {str(path)!r} does not exist")
+    try: backbone.load_state_dict(torch.load(path, map_location='cpu'))
+    except RuntimeError as e:
+        detail = ' '.join(str(e).split())[:300]  # which keys are missing / unexpected, or which shapes differ
+        raise AttrReIDError(f"{path}: these weights do not fit the backbone ({detail}); the stand-in is trained per "
+                            "`small_resnet` widths and block layout — pass pretrained=True with the model's widths") from None
     return path
 
 # %% ../nbs/10_baseline.ipynb #8f6f4916

@@ -25,6 +25,7 @@ from .models import *
 from .losses import *
 from .learner import *
 from .viz import *
+from .baseline import BaselineConfig, load_stand_in_backbone  # the shared stand-in backbone
 from .verdicts import convergence, loss_change, per_query_results, verdict_table, save_reproduction, load_reproduction, floor_rows, verdict_sentences
 
 # %% auto #0
@@ -295,7 +296,7 @@ PROTOTYPE_SOURCES = ('attributes', 'fc', 'both')
 class MFHIConfig:
     "Every MFHI switch: model, losses, episodes and optimisation."
     arch: str = 'resnet50'  # 'resnet50' (stand-in for ResNet50-IBN-a / IR-SE50) or 'small' (`small_resnet`)
-    pretrained: bool | str = True  # ResNet-50 ImageNet weights: hub cache, a path, or False
+    pretrained: bool | str = True  # ResNet-50: ImageNet weights (hub cache) or a path; 'small': True = the SynthPeds stand-in (`10_baseline`) or a path; False: scratch
     small_widths: tuple = (16, 32, 64, 128)  # `small_resnet` widths
     small_blocks: tuple = (1, 1, 1, 1)  # `small_resnet` blocks
     small_strides: tuple = (1, 2, 1)  # `small_resnet` strides of layer1..3 (64×32 → 8×4 maps)
@@ -442,7 +443,10 @@ def mfhi_model(config:MFHIConfig, # Architecture settings
               ) -> MFHI:
     "Build the `MFHI` network described by `config`."
     if config.arch == 'resnet50': bb = resnet50_backbone(last_stride=1, pretrained=config.pretrained)
-    else: bb = small_resnet(config.small_widths, config.small_blocks, last_stride=1, strides=config.small_strides)
+    else:
+        bb = small_resnet(config.small_widths, config.small_blocks, last_stride=1, strides=config.small_strides)
+        if config.pretrained:  # the SynthPeds stand-in for ImageNet, shared with `10_baseline` (trained on identities only)
+            load_stand_in_backbone(bb, config.pretrained, BaselineConfig(widths=config.small_widths, size=config.size))
     return MFHI(bb, n_attributes, config.attention, config.top_d, config.attention_norm, config.detach_attention,
                 config.plm_hidden, n_ids if config.use_fc else 0, config.semantic_ids)
 
