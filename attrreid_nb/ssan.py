@@ -17,9 +17,9 @@ from torch import nn
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from .core import *  # first: the package silences fastai's torch.jit warning
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
-from .core import *
 from .data.synth import *
 from .data.readers import *
 from .data.loaders import *
