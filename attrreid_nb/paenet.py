@@ -773,52 +773,62 @@ def paenet_reproduction(dataset, # A SYSU-MM01 `ReIDDataset` with attributes
                         config:PAENetConfig, # Base settings; each row changes it as `ABLATION_ROWS` says
                         lookup_row:str|None='PAENet (+PAE +AAL)', # Whose predicted attributes the predicted-lookup row uses
                         tie_breaks:int=1, # Random tie-break draws of the lookup oracles (each already averaged over the gallery trials)
-                        keep:dict|None=None, # If given, `keep[(row, seed)]` receives each Learner
+                        keep:dict|None=None, # If given, `keep[(row, seed)]` receives each run's `model`, `attribute_prior` and `paenet_log.history`
                         verbose:bool=True, # One line per run
+                        workers:int=1, # Runs at once (forked processes, one torch thread each; see `run_experiments`)
                        ) -> dict:
     "Train and evaluate rows × seeds on SYSU-MM01 (all-search): `runs`, `queries` and `metrics` DataFrames for the verdict protocol."
+    from types import SimpleNamespace
     check_arg(dataset.name == 'sysu_mm01', 'dataset', "a SYSU-MM01 dataset", dataset.name)
+    check_arg(len(rows) > 0 and len(seeds) > 0, 'rows/seeds', 'at least one row and one seed', (rows, seeds))
     unknown = [r for r in rows if r not in ABLATION_ROWS]
     check_arg(not unknown, 'rows', f"keys of ABLATION_ROWS {list(ABLATION_ROWS)}", unknown)
-    runs, queries, metrics, lookup_true = [], [], [], None
+    runs, queries, metrics, lookup_true = [], [], [], []
+    first = (rows[0], seeds[0])  # the true-attribute lookup needs no training: evaluated once, with the first run
     def add(row, seed, frame, line):
         queries.append(frame.drop(columns='source').assign(row=row, seed=seed))
         runs.append(dict(row=row, seed=seed, **line))
-    for row in rows:
-        for seed in seeds:
-            cfg = replace(config, **ABLATION_ROWS[row]).with_train(seed=seed)
-            srcs = ('predicted', 'true') if cfg.use_pae else ('predicted',)
-            lookups = (('true',) if lookup_true is None else ()) + (('predicted',) if row == lookup_row else ())
-            with Timer() as t_train:
-                learn = paenet_learner(paenet_dataloaders(dataset.train, cfg, device=cfg.train.device), cfg)
-                with learn.no_bar(), learn.no_logging(): learn.fit(cfg.train.epochs)
-            rec = {}
-            with Timer() as t_eval:
-                m = evaluate_sysu(learn.model, dataset, cfg.size, learn.attribute_prior, srcs, cfg.sysu_trials, modes=('all',),
-                                  record=rec, lookups=lookups, tie_breaks=tie_breaks)
-            if keep is not None: keep[row, seed] = learn
-            h = pd.DataFrame(learn.paenet_log.history)
-            losses = h.L_total.tolist()
-            judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
-            train = dict(epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
-                         converged=judged and convergence(losses), losses=' '.join(f'{v:.4f}' for v in losses),
-                         **{f'{c}_curve': ' '.join(f'{v:.4f}' for v in h[c]) for c in ('L_id', 'L_atr', 'L_pred') if c in h},
-                         seconds_train=t_train.seconds, seconds_eval=t_eval.seconds)
-            pred = {k: m[k] for k in m if k.startswith('attr_')}
-            q = rec['queries']
-            for s in srcs:
-                sfx = '' if s == 'predicted' else f'@{s}'
-                add(source_row(row, s), seed, q[q.source == s], dict(source=s, **{k: m[k + sfx] for k in ('R1', 'mAP', 'mINP')}, **pred, **train))
-            if 'true' in lookups: lookup_true = q[q.source == 'lookup_true'], {k: m[f'{k}@lookup_true'] for k in ('R1', 'mAP', 'mINP')}
-            if 'predicted' in lookups:
-                add(LOOKUP_ROWS['predicted'], seed, q[q.source == 'lookup_predicted'],
-                    dict(source=f'lookup of {row}', **{k: m[f'{k}@lookup_predicted'] for k in ('R1', 'mAP', 'mINP')}, **pred, epochs=0, converged=True))
-            metrics += [dict(row=row, seed=seed, metric=k, value=v) for k, v in m.items()] + \
-                       [dict(row=row, seed=seed, metric=k, value=v) for k, v in (('seconds_train', t_train.seconds), ('seconds_eval', t_eval.seconds))]
-            if verbose: print(f"{row} seed={seed}: R1 {m['R1']:.1f} mAP {m['mAP']:.1f}" + (f" | true attributes R1 {m['R1@true']:.1f} mAP {m['mAP@true']:.1f}" if cfg.use_pae else '')
-                              + f" | predictor {m.get('attr_acc_ir', float('nan')):.1f}/{m.get('attr_acc_rgb', float('nan')):.1f}% (IR/RGB)"
-                              + f" | loss {losses[0]:.2f}→{losses[-1]:.2f}, converged={train['converged']} | {t_train.seconds:.0f}+{t_eval.seconds:.0f} s", flush=True)
-    for seed in seeds:  # the true-attribute lookup needs no training: one evaluation, repeated per seed so that it pairs
-        add(LOOKUP_ROWS['true'], seed, lookup_true[0], dict(source='lookup', **lookup_true[1], epochs=0, converged=True))
+    def one(row, settings, seed):
+        cfg = replace(config, **settings).with_train(seed=seed)
+        srcs = ('predicted', 'true') if cfg.use_pae else ('predicted',)
+        lookups = (('true',) if (row, seed) == first else ()) + (('predicted',) if row == lookup_row else ())
+        with Timer() as t_train:
+            learn = paenet_learner(paenet_dataloaders(dataset.train, cfg, device=cfg.train.device), cfg)
+            with learn.no_bar(), learn.no_logging(): learn.fit(cfg.train.epochs)
+        rec = {}
+        with Timer() as t_eval:
+            m = evaluate_sysu(learn.model, dataset, cfg.size, learn.attribute_prior, srcs, cfg.sysu_trials, modes=('all',),
+                              record=rec, lookups=lookups, tie_breaks=tie_breaks)
+        # what travels back from a worker: the model and its log, never the Learner with its data loaders
+        kept = SimpleNamespace(model=learn.model.cpu().eval(), attribute_prior=learn.attribute_prior.cpu(),
+                               paenet_log=SimpleNamespace(history=list(learn.paenet_log.history))) if keep is not None else None
+        scalars = {k: float(v) for k, v in m.items() if np.isscalar(v)}
+        return scalars, (m, rec['queries'], learn.paenet_log.history, srcs, lookups, t_train.seconds, t_eval.seconds, kept)
+    def collect(row, seed, extra):
+        m, q, history, srcs, lookups, s_train, s_eval, kept = extra
+        if keep is not None: keep[row, seed] = kept
+        h = pd.DataFrame(history)
+        losses = h.L_total.tolist()
+        judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+        train = dict(epochs=len(losses), final_loss=losses[-1], loss_change=loss_change(losses) if judged else float('nan'),
+                     converged=judged and convergence(losses), losses=' '.join(f'{v:.4f}' for v in losses),
+                     **{f'{c}_curve': ' '.join(f'{v:.4f}' for v in h[c]) for c in ('L_id', 'L_atr', 'L_pred') if c in h},
+                     seconds_train=s_train, seconds_eval=s_eval)
+        pred = {k: m[k] for k in m if k.startswith('attr_')}
+        for s in srcs:
+            sfx = '' if s == 'predicted' else f'@{s}'
+            add(source_row(row, s), seed, q[q.source == s], dict(source=s, **{k: m[k + sfx] for k in ('R1', 'mAP', 'mINP')}, **pred, **train))
+        if 'true' in lookups: lookup_true.append((q[q.source == 'lookup_true'], {k: m[f'{k}@lookup_true'] for k in ('R1', 'mAP', 'mINP')}))
+        if 'predicted' in lookups:
+            add(LOOKUP_ROWS['predicted'], seed, q[q.source == 'lookup_predicted'],
+                dict(source=f'lookup of {row}', **{k: m[f'{k}@lookup_predicted'] for k in ('R1', 'mAP', 'mINP')}, **pred, epochs=0, converged=True))
+        metrics.extend([dict(row=row, seed=seed, metric=k, value=v) for k, v in m.items()] +
+                       [dict(row=row, seed=seed, metric=k, value=v) for k, v in (('seconds_train', s_train), ('seconds_eval', s_eval))])
+        if verbose: print(f"{row} seed={seed}: R1 {m['R1']:.1f} mAP {m['mAP']:.1f}" + (f" | true attributes R1 {m['R1@true']:.1f} mAP {m['mAP@true']:.1f}" if 'true' in srcs else '')
+                          + f" | predictor {m.get('attr_acc_ir', float('nan')):.1f}/{m.get('attr_acc_rgb', float('nan')):.1f}% (IR/RGB)"
+                          + f" | loss {losses[0]:.2f}→{losses[-1]:.2f}, converged={train['converged']} | {s_train:.0f}+{s_eval:.0f} s", flush=True)
+    run_experiments(one, {r: ABLATION_ROWS[r] for r in rows}, seeds, verbose=False, workers=workers, on_result=collect)
+    for seed in seeds:  # repeated per seed so that it pairs
+        add(LOOKUP_ROWS['true'], seed, lookup_true[0][0], dict(source='lookup', **lookup_true[0][1], epochs=0, converged=True))
     return dict(runs=pd.DataFrame(runs), queries=pd.concat(queries, ignore_index=True)[['row', 'seed', 'query', 'metric', 'value']],
                 metrics=pd.DataFrame(metrics))
