@@ -4,8 +4,10 @@
 
 # %% ../nbs/11_asmr.ipynb #4a9d4eef
 from __future__ import annotations
-from dataclasses import dataclass, field, replace, asdict
+from dataclasses import dataclass, field, fields, replace, asdict
 from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
 from typing import NamedTuple, Sequence, Mapping
 import copy, math
 import numpy as np
@@ -14,10 +16,10 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .core import *  # first: the package silences fastai's torch.jit warning
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler
 from fastai.optimizer import OptimWrapper
-from .core import *
 from .data.attributes import *
 from .data.loaders import reid_dataloaders, eval_dataloader, reid_batch_tfms
 from .eval import eval_attribute_search, extract_features, ReIDEvalCallback
@@ -25,16 +27,20 @@ from .models import make_backbone, GlobalAvgPool, ReIDBackbone
 from .losses import arcface_logits, arcface_loss
 from .learner import TrainConfig, lr_schedule, reid_learner, run_experiments
 from .viz import plot_tsne, plot_ranked_list
+from .baseline import BaselineConfig, load_stand_in_backbone  # the shared stand-in for ImageNet weights
+from .verdicts import convergence, loss_change, per_query_results
 
 # %% auto #0
-__all__ = ['DELTA_MODES', 'W_INITS', 'ASMR_DATASETS', 'AsmrCategories', 'embedding_mlp', 'ImageEncoder', 'CategoryEncoder',
-           'weighted_group_distance', 'weighted_bit_distance', 'semantic_affinity', 'affinity_weights',
-           'semantic_margin_regularizer', 'AsmrOutput', 'AsmrModel', 'AsmrLoss', 'AttributePretrainNet',
-           'GroupedCrossEntropy', 'AsmrConfig', 'AttributeSearchSet', 'attribute_search_set', 'AsmrData', 'asmr_data',
-           'asmr_dataloaders', 'asmr_splitter', 'make_asmr_backbone', 'pretrain_learner', 'asmr_model', 'asmr_learner',
-           'encode_categories', 'encode_images', 'search_gallery', 'attribute_search_scores',
-           'evaluate_attribute_search', 'attribute_search_callback', 'AsmrLogCallback', 'pretrain_backbone',
-           'train_asmr', 'plot_attribute_weights', 'tsne_joint_space', 'show_attribute_search']
+__all__ = ['DELTA_MODES', 'PRINTED_EQ5', 'W_INITS', 'ASMR_DATASETS', 'ASMR_ROWS', 'PAPER_TABLES45', 'ASMR_CLAIMS',
+           'ASMR_SENSITIVITY', 'STAGE1_FIELDS', 'STAGE1_ROW', 'AsmrCategories', 'embedding_mlp', 'ImageEncoder',
+           'CategoryEncoder', 'weighted_group_distance', 'weighted_bit_distance', 'semantic_affinity',
+           'affinity_weights', 'semantic_margin_regularizer', 'AsmrOutput', 'AsmrModel', 'AsmrLoss', 'category_pairs',
+           'pair_spread', 'AttributePretrainNet', 'GroupedCrossEntropy', 'AsmrConfig', 'AttributeSearchSet',
+           'attribute_search_set', 'AsmrData', 'asmr_data', 'asmr_dataloaders', 'asmr_splitter', 'make_asmr_backbone',
+           'pretrain_learner', 'asmr_model', 'asmr_learner', 'encode_categories', 'encode_images', 'search_gallery',
+           'attribute_search_scores', 'evaluate_attribute_search', 'asmr_query_results', 'attribute_search_callback',
+           'AsmrLogCallback', 'pretrain_backbone', 'train_asmr', 'plot_attribute_weights', 'tsne_joint_space',
+           'show_attribute_search', 'run_asmr_rows']
 
 # %% ../nbs/11_asmr.ipynb #cf89854b
 class AsmrCategories:
@@ -170,10 +176,13 @@ def semantic_margin_regularizer(embeddings:torch.Tensor, # (n, D) category embed
     check_arg(affinity is None or affinity.shape == (n, n), 'affinity', f"an ({n}, {n}) matrix or None", None if affinity is None else tuple(affinity.shape))
     g = F.normalize(embeddings, dim=1)
     i, j = torch.triu_indices(n, n, 1, device=g.device)
-    s = (g[i] * g[j]).sum(1)
+    s = (g @ g.T)[i, j]  # one (n, n) product, far cheaper than (g[i] * g[j]).sum(1) over the n(n-1)/2 pairs
     mu = s.mean()
     target = (mu.detach() if detach_mu else mu) + (affinity[i, j] if affinity is not None else 0)
     return (s - target).pow(2).mean(), mu
+
+# %% ../nbs/11_asmr.ipynb #e5a70002
+PRINTED_EQ5 = dict(granularity='bit', tau=1.)  # Eq. 5 as printed: one weight per bit of p, no scale (a sensitivity row; the code's form is the default)
 
 # %% ../nbs/11_asmr.ipynb #ad60c237
 class AsmrOutput(NamedTuple):
@@ -255,6 +264,24 @@ class AsmrLoss(nn.Module):
         self.last = dict(ma=ma.item(), reg=reg.item(), mu=mu.item())
         return ma + self.lam * reg
 
+# %% ../nbs/11_asmr.ipynb #e5a70012
+@torch.no_grad()
+def category_pairs(model:AsmrModel, # A model (its category table is $\mathcal G$)
+                  ) -> dict:
+    "Over the training-category pairs $i<j$: cosines `s` of the embeddings $g(\mathbf p)$ and affinities `delta` (None for `delta_mode='none'`)."
+    was = model.training; model.eval()
+    try:
+        g = F.normalize(model.category_encoder(model.category_vectors), dim=1)
+        i, j = torch.triu_indices(len(g), len(g), 1, device=g.device)
+        delta = model.semantic_affinity()
+        return dict(s=(g @ g.T)[i, j].cpu().numpy(), delta=None if delta is None else delta[i, j].cpu().numpy())
+    finally: model.train(was)
+
+def pair_spread(model:AsmrModel) -> dict:
+    "Standard deviation over category pairs of the cosines (`sim_spread`) and of δ (`delta_spread`, 0 without δ), and μ (Eq. 4)."
+    p = category_pairs(model)
+    return dict(sim_spread=float(p['s'].std()), delta_spread=0. if p['delta'] is None else float(p['delta'].std()), mu=float(p['s'].mean()))
+
 # %% ../nbs/11_asmr.ipynb #afb2dfb4
 class AttributePretrainNet(nn.Module):
     "Backbone → GAP → one classification head per attribute group (ASMR's stage 1)."
@@ -298,7 +325,7 @@ class AsmrConfig:
     # model
     arch: str = 'resnet50'  # 'resnet50' or 'small' (`small_resnet`)
     widths: tuple|None = None  # `small_resnet` widths
-    imagenet: bool|str = True  # ResNet-50 ImageNet weights: hub cache (True), a path, or False
+    imagenet: bool|str = True  # Backbone init: ResNet-50's ImageNet weights, or for 'small' the SynthPeds stand-in for them (True), a weights file, or False (scratch)
     last_stride: int = 1  # The code sets layer4's stride to 1
     embed_dims: tuple = (512, 128, 128)  # Widths of both 3-FC MLPs
     freeze_backbone_bn: bool = True  # Frozen backbone BN statistics in stage 2 (#11)
@@ -351,15 +378,15 @@ class AsmrConfig:
 
     @classmethod
     def synth_cpu(cls, **kw):
-        "SynthPeds CPU preset: narrow ResNet on 64×32 images, Market's (λ, σ, γ, τ), short schedules."
-        return cls.paper('market1501', **{**dict(arch='small', widths=(16, 32, 64, 128), imagenet=False, size=(64, 32), bs=64,
-                                                 epochs=6, milestones=(4,), lr=1e-2, lr_category=1e-2, lr_weights=1e-2,
-                                                 pretrain_epochs=3, pretrain_lr=3e-2, pretrain_bs=64), **kw})
+        "SynthPeds CPU preset: narrow ResNet from the SynthPeds stand-in for ImageNet, 64×32, Market's (λ, σ, γ, τ); image lr below the category lr, as in the paper."
+        return cls.paper('market1501', **{**dict(arch='small', widths=(16, 32, 64, 128), imagenet=True, size=(64, 32), bs=64,
+                                                 epochs=20, milestones=(10,), lr=3e-3, lr_category=1e-2, lr_weights=1e-2,
+                                                 pretrain_epochs=6, pretrain_lr=3e-2, pretrain_bs=64), **kw})
 
     @classmethod
     def fast(cls, **kw):
-        "A few seconds: tiny backbone, one epoch per stage (exercises every code path)."
-        return cls.synth_cpu(**{**dict(widths=(8, 8, 16, 16), size=(32, 16), bs=8, epochs=1, milestones=(),
+        "A few seconds: tiny backbone from scratch, one epoch per stage (exercises every code path)."
+        return cls.synth_cpu(**{**dict(widths=(8, 8, 16, 16), imagenet=False, size=(32, 16), bs=8, epochs=1, milestones=(),
                                        pretrain_epochs=1, pretrain_bs=8), **kw})
 
     def train_config(self, stage:int=2) -> TrainConfig:
@@ -448,9 +475,13 @@ def asmr_splitter(model:AsmrModel) -> list:
     return [list(model.image_encoder.parameters()), list(model.category_encoder.parameters()), [model.attribute_weights]]
 
 def make_asmr_backbone(config:AsmrConfig) -> ReIDBackbone:
-    "A fresh backbone as `config` asks (ResNet-50 with ImageNet weights if available, or a `small_resnet`)."
-    kw = dict(widths=tuple(config.widths)) if config.arch == 'small' and config.widths else {}
-    return make_backbone(config.arch, config.last_stride, config.imagenet if config.arch == 'resnet50' else False, **kw)
+    "A fresh backbone as `config` asks: ResNet-50 with ImageNet weights, or a `small_resnet` with the SynthPeds stand-in for them."
+    if config.arch == 'resnet50': return make_backbone('resnet50', config.last_stride, config.imagenet)
+    kw = dict(widths=tuple(config.widths)) if config.widths else {}
+    bb = make_backbone('small', config.last_stride, False, **kw)
+    if config.imagenet:  # identity classification on a disjoint SynthPeds world, no attribute labels (`10_baseline`), cached by content hash
+        load_stand_in_backbone(bb, config.imagenet, BaselineConfig(**kw, size=tuple(config.size), device=config.device))
+    return bb
 
 def pretrain_learner(dls, # From `asmr_dataloaders(..., stage=1)`; `dls.categories` gives the targets
                      config:AsmrConfig, # Uses the pretrain_* settings
@@ -533,12 +564,24 @@ def evaluate_attribute_search(model:AsmrModel, # A trained model
                               data:AsmrData, # Gives the category table and the search set
                               size:tuple=(256, 128), # Input size
                               ap_mode:str='trapezoid', # 'trapezoid' (the paper's devkit AP) or 'standard'
+                              per_query:dict|None=None, # If given, receives `rank_per_query`'s output and `ap_mode` (`asmr_query_results` reads it)
                              ) -> dict:
     "R1/R5/R10/mAP over all queries, plus the `seen` and `unseen` breakdowns (shared `eval_attribute_search`)."
     gf = encode_images(model, data.search.records, size)
     sim = attribute_search_scores(model, data.search, data.categories, gf)
     train_keys = data.categories.keys(data.categories.codes)
-    return eval_attribute_search(sim, data.search.query_keys, data.search.keys, train_keys, ap_mode)
+    res = eval_attribute_search(sim, data.search.query_keys, data.search.keys, train_keys, ap_mode)
+    if per_query is not None: per_query.update(res['per_query'], ap_mode=ap_mode)
+    return res
+
+def asmr_query_results(per_query:dict, # Filled by `evaluate_attribute_search(..., per_query=...)`
+                       row:str, # The ablation row
+                       seed:int, # The run's seed
+                      ) -> pd.DataFrame:
+    "Tidy per-query `R1`, `R5`, `R10` and `mAP` (`row, seed, query, metric, value`, in %) that average to `evaluate_attribute_search`'s metrics."
+    check_arg('ap_mode' in per_query, 'per_query', 'the dict filled by `evaluate_attribute_search(..., per_query=...)`', sorted(per_query))
+    ap = per_query['ap_trapezoid' if per_query['ap_mode'] == 'trapezoid' else 'ap']  # the AP the summary averaged
+    return per_query_results({**per_query, 'ap': ap}, row, seed, ks=(1, 5, 10), metrics=('mAP',))
 
 def attribute_search_callback(data:AsmrData, # Gives the category table and the search set
                               size:tuple=(256, 128), # Input size
@@ -558,16 +601,22 @@ def attribute_search_callback(data:AsmrData, # Gives the category table and the 
 
 # %% ../nbs/11_asmr.ipynb #aa95550e
 class AsmrLogCallback(Callback):
-    "After every epoch, store the raw attribute weights $w$ and the last batch's loss terms in `.history`."
+    "Per epoch in `.history`: $w$, the last batch's loss terms, the epoch's mean $\\mathcal L_{\\mathrm{MA}}$ (`ma_epoch`) and the pair spreads; the spreads before training in `.initial`."
     order = 60
-    def before_fit(self): self.history = []
+    def before_fit(self): self.history, self.initial = [], pair_spread(self.learn.model)
+    def before_epoch(self): self._ma = []
+    def after_batch(self):
+        if self.training: self._ma.append(self.learn.loss_func.last['ma'])
     def after_epoch(self):
         m = self.learn.model
-        self.history.append(dict(epoch=self.epoch, w=m.attribute_weights.detach().cpu().numpy().copy(), **self.learn.loss_func.last))
+        terms = {**self.learn.loss_func.last, **pair_spread(m)}  # μ: the last batch's, replaced by the one after the epoch
+        self.history.append(dict(epoch=self.epoch, w=m.attribute_weights.detach().cpu().numpy().copy(), **terms,
+                                 ma_epoch=float(np.mean(self._ma)) if self._ma else float('nan')))
 
 def pretrain_backbone(data:AsmrData, # Training data
                       config:AsmrConfig, # Stage-1 settings (pretrain_*)
                       quiet:bool=True, # Hide fastai's progress bar and table
+                      losses:list|None=None, # If given, receives the mean training loss of every epoch
                      ) -> ReIDBackbone:
     "Stage 1 (attribute classification) for `config.pretrain_epochs`; returns the trained backbone."
     set_seed(config.seed)
@@ -575,6 +624,7 @@ def pretrain_backbone(data:AsmrData, # Training data
     if quiet:
         with learn.no_bar(), learn.no_logging(): learn.fit(config.pretrain_epochs)
     else: learn.fit(config.pretrain_epochs)
+    if losses is not None: losses.extend(float(v[0]) for v in learn.recorder.values)
     return learn.model.backbone
 
 def train_asmr(data:AsmrData, # Training data and the search set
@@ -582,6 +632,7 @@ def train_asmr(data:AsmrData, # Training data and the search set
                backbone:ReIDBackbone|None=None, # The stage-1 backbone (copied, so one can serve several runs), or None
                quiet:bool=True, # Hide fastai's progress bar and table
                cbs:Sequence[Callback]=(), # Extra callbacks
+               per_query:dict|None=None, # If given, receives the per-query results (`evaluate_attribute_search`)
               ):
     "Stage 2 then the attribute-search evaluation of the final epoch; returns `(learner, metrics)`."
     set_seed(config.seed)
@@ -590,8 +641,10 @@ def train_asmr(data:AsmrData, # Training data and the search set
     if quiet:
         with learn.no_bar(), learn.no_logging(): learn.fit(config.epochs)
     else: learn.fit(config.epochs)
-    learn.asmr_log = log.history
-    return learn, evaluate_attribute_search(learn.model, data, config.size)
+    learn.asmr_log, learn.asmr_initial = log.history, log.initial
+    learn.train_losses = [float(v[0]) for v in learn.recorder.values]  # mean training loss per epoch (fastai's AvgLoss)
+    learn.ma_losses = [h['ma_epoch'] for h in log.history]  # its L_MA part (the same curve when λ = 0)
+    return learn, evaluate_attribute_search(learn.model, data, config.size, per_query=per_query)
 
 # %% ../nbs/11_asmr.ipynb #c4040752
 def plot_attribute_weights(weights, # (n_groups,) or (K,) learned w, or a list of them (one per seed: mean ± std)
@@ -652,3 +705,106 @@ class _LazyGallery:
     def __init__(self, loaded, n): self.loaded, self.n = loaded, n
     def __len__(self): return self.n
     def __getitem__(self, i): return self.loaded[i]
+
+# %% ../nbs/11_asmr.ipynb #e5a70022
+ASMR_ROWS = {  # one config change per row of Tables 4 and 5, then Eq. 5 as printed (a sensitivity row, not in the paper)
+    '(0) no attribute pre-training': dict(pretrain=False, lam=0.),
+    '(a) + attribute pre-training': dict(lam=0.),
+    'ASMR (learned δ)': dict(),
+    'w/o δ': dict(delta_mode='none'),
+    'uniform w_k': dict(delta_mode='uniform'),
+    'ℓ2-normalised w_k': dict(delta_mode='l2norm'),
+    'Eq. 5 as printed (per bit, τ = 1)': PRINTED_EQ5,
+}
+PAPER_TABLES45 = pd.DataFrame({'PETA': [46.5, 48.5, 56.5, 52.0, 52.5, 52.0], 'Market-1501': [30.4, 44.8, 49.6, 46.1, 46.5, 46.3],
+                               'PA100K': [26.0, 28.9, 31.9, 30.3, 29.8, 30.1]},
+                              index=list(ASMR_ROWS)[:6])  # R@1 (%) of Tables 4 and 5, copied from the paper
+_R1 = PAPER_TABLES45['Market-1501']
+_ROW0, _ROWA, _ASMR = list(ASMR_ROWS)[:3]
+ASMR_CLAIMS = tuple(  # (claim, table, row A, row B, metric, the paper's Δ = B − A on Market-1501)
+    (name, table, a, b, 'R1', round(float(_R1[b] - _R1[a]), 1)) for name, table, a, b in (
+        ('attribute pre-training: (a) − (0)', 'Table 4, Market-1501', _ROW0, _ROWA),
+        ('ASMR: ASMR − (a)', 'Table 4, Market-1501', _ROWA, _ASMR),
+        ('learned δ vs w/o δ', 'Table 5, Market-1501', 'w/o δ', _ASMR),
+        ('learned δ vs uniform w_k', 'Table 5, Market-1501', 'uniform w_k', _ASMR),
+        ('learned δ vs ℓ2-normalised w_k', 'Table 5, Market-1501', 'ℓ2-normalised w_k', _ASMR)))
+ASMR_SENSITIVITY = (  # (name, row A, row B) for `control_effects`: no paper claim, no verdict
+    ('Eq. 5 as printed − code form (learned δ)', _ASMR, 'Eq. 5 as printed (per bit, τ = 1)'),
+    ('Eq. 5 as printed − w/o δ', 'w/o δ', 'Eq. 5 as printed (per bit, τ = 1)'))
+
+# %% ../nbs/11_asmr.ipynb #e5a70025
+STAGE1_FIELDS = ('encoding', 'arch', 'widths', 'imagenet', 'last_stride', 'size', 'pretrain_epochs', 'pretrain_lr', 'pretrain_bs',
+                 'momentum', 'nesterov', 'weight_decay', 'device', 'mixed_precision')  # what stage 1 reads: shared by every row
+STAGE1_ROW = 'stage 1 (attribute pre-training)'
+
+def _run_line(learn, name, seed, metrics):
+    "One stage-2 run: metrics, the loss curves and their plateau test, the pair spreads before and after, the final w."
+    losses, ma, last = learn.train_losses, learn.ma_losses, learn.asmr_log[-1]
+    judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+    return dict(row=name, seed=seed, stage=2, **metrics, epochs=len(losses), final_loss=losses[-1],
+                loss_change=loss_change(losses) if judged else float('nan'), ma_loss_change=loss_change(ma) if judged else float('nan'),
+                converged=judged and convergence(losses) and convergence(ma),  # λδ̄² must not hide a still-falling L_MA
+                losses=' '.join(f'{v:.4f}' for v in losses), ma_losses=' '.join(f'{v:.4f}' for v in ma),
+                **{f'{k}_init': v for k, v in learn.asmr_initial.items()},
+                sim_spread=last['sim_spread'], delta_spread=last['delta_spread'], mu=last['mu'],
+                w=' '.join(f'{v:.4f}' for v in last['w']))
+
+def run_asmr_rows(data:AsmrData, # From `asmr_data`
+                  rows:dict[str, dict], # Row name → `AsmrConfig` changes (`ASMR_ROWS`, ...); none may change `STAGE1_FIELDS`
+                  base:AsmrConfig, # The config every row changes
+                  seeds:Sequence[int]=(0, 1, 2), # Seeds of every row (same seed: same initialisation, batches and stage-1 backbone)
+                  record:dict|None=None, # If given: `runs` (one line per run, stage-1 runs included) and `queries` (per-query results)
+                  keep:dict|None=None, # If given, `keep[(row, seed)]` receives each run's trained model (`.model`)
+                  verbose:bool=True, # One line per run
+                  workers:int=1, # Runs at once (forked processes, one thread each; see `run_experiments`)
+                 ) -> pd.DataFrame:
+    "Stage 1 once per seed, then stage 2 and the final-epoch evaluation of every row × seed; tidy `row, seed, metric, value` (%, plus seconds)."
+    known = {f.name for f in fields(AsmrConfig)}
+    for name, s in rows.items():
+        check_arg(set(s) <= known, 'rows', f"AsmrConfig fields (row {name!r})", sorted(set(s) - known))
+        check_arg(not set(s) & set(STAGE1_FIELDS), 'rows', f"rows that keep stage 1 as in `base`, shared per seed (row {name!r} changes)",
+                  sorted(set(s) & set(STAGE1_FIELDS)))
+    check_arg(STAGE1_ROW not in rows, 'rows', f"row names other than {STAGE1_ROW!r}", STAGE1_ROW)
+    configs = {name: replace(base, **s) for name, s in rows.items()}  # validates every row first
+    staged = [n for n, c in configs.items() if c.pretrain]
+    backbones = {}  # seed → stage-1 backbone; filled before the staged rows fork their workers
+
+    def one(name, settings, seed):
+        if name == STAGE1_ROW:
+            losses = []
+            bb = pretrain_backbone(data, replace(base, seed=seed), losses=losses)
+            return {}, ('stage1', bb.cpu(), losses)
+        pq = {}
+        learn, res = train_asmr(data, replace(configs[name], seed=seed), backbones[seed] if configs[name].pretrain else None, per_query=pq)
+        metrics = {k: 100 * res[k] for k in ('R1', 'R5', 'R10', 'mAP')}
+        metrics |= {f'{part}_{k}': 100 * res[part][k] for part in ('seen', 'unseen') if res.get(part) for k in ('R1', 'mAP')}
+        # what travels back from a worker: the model (for plots), never the Learner with its data loaders
+        kept = SimpleNamespace(model=learn.model.cpu().eval()) if keep is not None else None
+        return metrics, ('run', _run_line(learn, name, seed, metrics), asmr_query_results(pq, name, seed), kept)
+
+    lines, queries = [], []
+    def collect(name, seed, extra):
+        if extra[0] == 'stage1':
+            bb, losses = extra[1:]
+            backbones[seed] = bb
+            judged = len(losses) >= 5
+            lines.append(dict(row=STAGE1_ROW, seed=seed, stage=1, epochs=len(losses), final_loss=losses[-1],
+                              loss_change=loss_change(losses) if judged else float('nan'), converged=judged and convergence(losses),
+                              losses=' '.join(f'{v:.4f}' for v in losses)))
+            return
+        _, line, q, kept = extra
+        lines.append(line); queries.append(q)
+        if keep is not None: keep[(name, seed)] = kept
+
+    first = ({STAGE1_ROW: {}} if staged else {}) | {n: rows[n] for n in rows if n not in staged}
+    parts = [run_experiments(one, first, seeds, verbose=verbose, workers=workers, on_result=collect)]
+    if staged: parts.append(run_experiments(one, {n: rows[n] for n in staged}, seeds, verbose=verbose, workers=workers, on_result=collect))
+    results = pd.concat(parts, ignore_index=True)
+    seconds = results[results.metric == 'seconds'].set_index(['row', 'seed']).value
+    for line in lines: line['seconds'] = float(seconds[(line['row'], line['seed'])])
+    if record is not None:
+        order = {n: i for i, n in enumerate([STAGE1_ROW, *rows])}
+        record.setdefault('runs', []).extend(sorted(lines, key=lambda l: (order[l['row']], l['seed'])))
+        record.setdefault('queries', []).extend(queries)
+    results = results[results.row != STAGE1_ROW]
+    return results.iloc[np.lexsort((results.seed.values, results.row.map(list(rows).index).values))].reset_index(drop=True)

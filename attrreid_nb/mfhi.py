@@ -361,7 +361,7 @@ class MFHIConfig:
     def synth_cpu(cls, **kw):
         "SynthPeds CPU preset: small ResNet fine-tuned from the SynthPeds stand-in backbone, 64×32 (8×4 maps), Φ hidden 256, (r, d) = (16, 0.2) with a 3-epoch margin warm-up, Adam 2e-3 cosine."
         base = dict(arch='small', pretrained=True, size=(64, 32), plm_hidden=256, n_way=16, k_shot=4, scale=16., margin_warmup=3.,
-                    train=TrainConfig(epochs=24, lr=2e-3, weight_decay=5e-4, warmup_epochs=0.5, warmup_factor=0.1, schedule='cosine'))
+                    train=TrainConfig(epochs=36, lr=2e-3, weight_decay=5e-4, warmup_epochs=0.5, warmup_factor=0.1, schedule='cosine'))
         return cls(**{**base, **kw})
 
     @classmethod

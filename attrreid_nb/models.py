@@ -192,10 +192,12 @@ def train_throughput(model:nn.Module, # Model whose output is a tensor, or a `Re
                      warmup:int=2, # Untimed steps first (allocator, thread pools)
                      n_classes:int|None=None, # Classes of the logits (read from the output when None)
                      modality=None, # Passed to a two-stream model's forward
+                     channels_last:bool=False, # Put the model's weights and the batch in channels-last memory format
                     ) -> dict:
     "Images/s of full training steps (forward, cross-entropy, backward, SGD step) on random data: best and median."
     model.train(); opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     x = torch.randn(batch_size, 3, *input_size)
+    if channels_last: model.to(memory_format=torch.channels_last); x = x.contiguous(memory_format=torch.channels_last)
     rates = []
     for i in range(steps + warmup):
         with Timer() as t:
