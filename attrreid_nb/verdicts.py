@@ -14,11 +14,11 @@ from .core import *
 from .learner import load_results
 
 # %% auto #0
-__all__ = ['VERDICTS', 'VERDICT_COLUMNS', 'CLAIM_FIELDS', 'VERDICT_FILES', 'paired_differences', 'EffectInterval',
-           'paired_effect_interval', 'verdict_label', 'is_powered', 'minimal_detectable_effect', 'loss_change',
-           'convergence', 'collapsed', 'per_query_results', 'verdict_table', 'results_folder', 'floor_rows',
-           'check_verdict_table', 'save_reproduction', 'load_reproduction', 'verdict_sentences', 'control_effects',
-           'verdict_summary', 'direction_table']
+__all__ = ['VERDICTS', 'CHANGE_SCALES', 'VERDICT_COLUMNS', 'CLAIM_FIELDS', 'VERDICT_FILES', 'paired_differences',
+           'EffectInterval', 'paired_effect_interval', 'verdict_label', 'is_powered', 'minimal_detectable_effect',
+           'loss_change', 'convergence', 'collapsed', 'per_query_results', 'verdict_table', 'results_folder',
+           'floor_rows', 'check_verdict_table', 'save_reproduction', 'load_reproduction', 'verdict_sentences',
+           'control_effects', 'verdict_summary', 'direction_table']
 
 # %% ../nbs/16_verdicts.ipynb #69f68927
 def _as_matrix(x, name:str):
@@ -167,25 +167,32 @@ def minimal_detectable_effect(se:float, # Standard error of the effect (`EffectI
     return float((stats.t.ppf(1 - (1 - confidence) / 2, df) + stats.t.ppf(power, df)) * se)
 
 # %% ../nbs/16_verdicts.ipynb #677714e0
+CHANGE_SCALES = ('level', 'progress', 'either')
+
 def loss_change(losses:Sequence[float], # Per-epoch mean training losses, first to last
                 window:float=0.2, # Fraction of training at the end to look at
+                relative_to:str='level', # 'level': to |L[-1-k]|; 'progress': to the descent |L[0] - L[-1]|; 'either': the smaller
                ) -> float:
-    "Relative change `|L[-1] - L[-1-k]| / |L[-1-k]|` of the loss over the last `k = ceil(window · n)` epochs (inf if not finite)."
+    "Change `|L[-1] - L[-1-k]|` of the loss over the last `k = ceil(window · n)` epochs, relative to `relative_to` (inf if not finite)."
+    check_arg(relative_to in CHANGE_SCALES, 'relative_to', f'one of {CHANGE_SCALES}', relative_to)
+    if relative_to == 'either': return min(loss_change(losses, window, 'level'), loss_change(losses, window, 'progress'))
     check_arg(0 < window < 1, 'window', 'a fraction in (0, 1)', window)
     l = np.asarray(list(losses), dtype=float).ravel()
     need = math.ceil(1 / window - 1e-9)
     check_arg(len(l) >= need, 'losses', f'at least {need} per-epoch values to judge the last {window:g} of training', len(l))
     k = math.ceil(window * len(l) - 1e-9)
     start, end = l[-1 - k], l[-1]
-    if not (math.isfinite(start) and math.isfinite(end)) or start == 0: return math.inf if start != end else 0.
-    return abs(end - start) / abs(start)
+    scale = abs(start) if relative_to == 'level' else abs(l[0] - end)
+    if not (math.isfinite(start) and math.isfinite(end) and math.isfinite(scale)) or scale == 0: return math.inf if start != end else 0.
+    return abs(end - start) / scale
 
 def convergence(losses:Sequence[float], # Per-epoch mean training losses, first to last
                 window:float=0.2, # Fraction of training at the end to look at
                 tol:float=0.05, # Largest relative change of the loss over the window that counts as a plateau
+                relative_to:str='level', # Scale of the change (`loss_change`): 'level', 'progress' or 'either'
                ) -> bool:
-    "Whether the loss changed by less than `tol` (relative) over the last `window` of training (`loss_change`)."
-    return bool(loss_change(losses, window) < tol)
+    "Whether the loss changed by less than `tol` (relative to `relative_to`) over the last `window` of training (`loss_change`)."
+    return bool(loss_change(losses, window, relative_to) < tol)
 
 # %% ../nbs/16_verdicts.ipynb #c011a902
 def collapsed(losses:Sequence[float], # Per-epoch mean training losses, first to last
