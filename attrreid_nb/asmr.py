@@ -25,7 +25,7 @@ from .data.loaders import reid_dataloaders, eval_dataloader, reid_batch_tfms
 from .eval import eval_attribute_search, extract_features, ReIDEvalCallback
 from .models import make_backbone, GlobalAvgPool, ReIDBackbone
 from .losses import arcface_logits, arcface_loss
-from .learner import TrainConfig, lr_schedule, reid_learner, run_experiments
+from .learner import TrainConfig, lr_schedule, reid_learner, run_experiments, MarginWarmup
 from .viz import plot_tsne, plot_ranked_list
 from .baseline import BaselineConfig, load_stand_in_backbone  # the shared stand-in for ImageNet weights
 from .verdicts import convergence, loss_change, per_query_results
@@ -333,6 +333,7 @@ class AsmrConfig:
     lam: float = 6.  # λ (0 = no ASMR)
     sigma: float = 12.  # σ of Eq. 2
     gamma: float = 0.2  # γ of Eq. 2 (radians)
+    margin_warmup: float = 0.  # Epochs over which γ grows from 0 (`MarginWarmup`); 0: the paper's fixed γ from the first step
     delta_mode: str = 'learned'  # Table 5 variant, one of `DELTA_MODES`
     granularity: str = 'group'  # w per 'group' (code) or per 'bit' (Eq. 5 as printed)
     tau: float = 10.  # Distance scale in δ (use 2τ with granularity='bit')
@@ -362,6 +363,7 @@ class AsmrConfig:
         check_arg(self.delta_mode in DELTA_MODES, 'delta_mode', f"one of {DELTA_MODES}", self.delta_mode)
         check_arg(self.granularity in ('group', 'bit'), 'granularity', "'group' or 'bit'", self.granularity)
         check_arg(self.w_init in W_INITS, 'w_init', f"one of {W_INITS}", self.w_init)
+        check_arg(self.margin_warmup >= 0, 'margin_warmup', 'a number of epochs >= 0', self.margin_warmup)
         check_arg(self.lam >= 0 and self.sigma > 0 and 0 <= self.gamma < math.pi / 2, 'lam/sigma/gamma', "lam >= 0, sigma > 0, 0 <= gamma < π/2", (self.lam, self.sigma, self.gamma))
         check_arg(self.epochs >= 1 and self.bs >= 1 and self.pretrain_epochs >= 1, 'epochs/bs/pretrain_epochs', 'positive integers', (self.epochs, self.bs, self.pretrain_epochs))
 
@@ -515,7 +517,8 @@ def asmr_learner(dls, # From `asmr_dataloaders`; `dls.categories` is the categor
     check_arg(hasattr(dls, 'categories'), 'dls', 'DataLoaders from `asmr_dataloaders` (with `.categories`)', type(dls).__name__)
     model = asmr_model(dls.categories, config, backbone)
     tc = config.train_config(stage=2)
-    learn = reid_learner(dls, model, AsmrLoss(config.lam, config.sigma, config.gamma, config.detach_mu), tc, cbs=cbs, path=path)
+    warmup = [MarginWarmup(config.margin_warmup, ('gamma',))] if config.margin_warmup > 0 else []  # the shared callback of `09_learner`
+    learn = reid_learner(dls, model, AsmrLoss(config.lam, config.sigma, config.gamma, config.detach_mu), tc, cbs=[*warmup, *cbs], path=path)
     return _use_groups(learn, asmr_splitter, np.array([config.lr, config.lr_category, config.lr_weights]), tc, config.momentum, config.nesterov)
 
 # %% ../nbs/11_asmr.ipynb #37d5972a

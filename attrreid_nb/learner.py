@@ -34,8 +34,8 @@ from .core import *
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_schedule', 'plot_lr_schedule', 'backbone_splitter', 'ResumeCheckpoint', 'resume_training',
            'checkpoint_run', 'LossComponentsLog', 'float_outputs', 'ReIDMixedPrecision', 'reid_learner',
-           'StopAfterEpoch', 'init_distributed', 'DDPTrainer', 'run_experiments', 'bare_loop_epoch', 'learner_overhead',
-           'save_results', 'load_results']
+           'StopAfterEpoch', 'MarginWarmup', 'init_distributed', 'DDPTrainer', 'run_experiments', 'bare_loop_epoch',
+           'learner_overhead', 'save_results', 'load_results']
 
 # %% ../nbs/09_learner.ipynb #6e2d56fb
 @dataclass
@@ -289,6 +289,27 @@ class StopAfterEpoch(Callback):
     def __init__(self, epoch:int): self.stop_epoch = epoch
     def after_epoch(self):
         if self.epoch == self.stop_epoch: raise CancelFitException()
+
+# %% ../nbs/09_learner.ipynb #b7c2e402
+class MarginWarmup(Callback):
+    "The loss's margin attributes `attrs` grow linearly from 0 to their values over the first `epochs` epochs (per training batch)."
+    order = -4
+    def __init__(self, epochs:float, # Length of the warm-up in epochs (> 0)
+                 attrs:Sequence[str]=('margin',), # Attributes of `learn.loss_func` that hold the margins
+                ):
+        check_arg(epochs > 0, 'epochs', 'a positive number of epochs', epochs)
+        check_arg(len(attrs) > 0, 'attrs', 'at least one margin attribute of the loss', attrs)
+        self.epochs, self.attrs = epochs, tuple(attrs)
+    def before_fit(self):
+        missing = [a for a in self.attrs if not hasattr(self.learn.loss_func, a)]
+        check_arg(not missing, 'attrs', f"margin attributes of {type(self.learn.loss_func).__name__}", missing)
+        self.full = {a: getattr(self.learn.loss_func, a) for a in self.attrs}
+    def before_batch(self):
+        if not self.training: return
+        f = min(1., (self.epoch + self.iter / max(self.n_iter, 1)) / self.epochs)
+        for a, v in self.full.items(): setattr(self.learn.loss_func, a, v * f)
+    def after_fit(self):
+        for a, v in self.full.items(): setattr(self.learn.loss_func, a, v)
 
 # %% ../nbs/09_learner.ipynb #eaa91756
 def init_distributed(backend:str|None=None, # 'gloo', 'nccl' or None (nccl with CUDA, else gloo)

@@ -34,11 +34,11 @@ __all__ = ['ATTENTION_NORMS', 'ATTENTIONS', 'EPISODES', 'PROTOTYPE_SOURCES', 'AB
            'MFHI_CONVERGENCE', 'attribute_cams', 'fuse_top_d', 'AttributePredictionModule', 'SGSA', 'SelfAttention2d',
            'PrototypeGenerator', 'cea_loss', 'dcm_loss', 'margin_pull_factor', 'prototype_spread', 'dcm_uniform_level',
            'cea_constant_level', 'MFHI', 'MFHILoss', 'MFHIConfig', 'infer_schema', 'class_attribute_table',
-           'semantic_id_labels', 'mfhi_dataloaders', 'mfhi_model', 'MFHILog', 'MarginWarmup', 'mfhi_learner',
-           'mfhi_features', 'attribute_prototypes', 'cosine_scores', 'unseen_classes', 'i2a_class_hits', 'i2a_metrics',
-           'a2i_metrics', 'i2i_metrics', 'evaluate_mfhi', 'mfhi_query_results', 'attribute_region_names',
-           'synth_region_batch', 'attention_maps', 'attention_pointing', 'score_spread', 'tsne_images_and_prototypes',
-           'train_and_evaluate', 'run_mfhi_rows', 'mfhi_stage']
+           'semantic_id_labels', 'mfhi_dataloaders', 'mfhi_model', 'MFHILog', 'mfhi_learner', 'mfhi_features',
+           'attribute_prototypes', 'cosine_scores', 'unseen_classes', 'i2a_class_hits', 'i2a_metrics', 'a2i_metrics',
+           'i2i_metrics', 'evaluate_mfhi', 'mfhi_query_results', 'attribute_region_names', 'synth_region_batch',
+           'attention_maps', 'attention_pointing', 'score_spread', 'tsne_images_and_prototypes', 'train_and_evaluate',
+           'run_mfhi_rows', 'mfhi_stage']
 
 # %% ../nbs/13_mfhi.ipynb #e4cef5f6
 def attribute_cams(fmap:torch.Tensor, # (B, C, H, W) feature map $\mathbf F$
@@ -494,19 +494,6 @@ class MFHILog(LossComponentsLog):
         if self.cea_constant is not None: out['cea_constant'] = self.cea_constant
         return out | self.spread()
 
-class MarginWarmup(Callback):
-    "Eq. 6 → Eq. 7: the DCM margins (episode and FC) grow linearly from 0 to their values over the first `epochs` epochs."
-    order = -4
-    def __init__(self, epochs:float): # Length of the warm-up in epochs (> 0)
-        check_arg(epochs > 0, 'epochs', 'a positive number of epochs', epochs)
-        self.epochs = epochs
-    def before_fit(self): self.d, self.d_fc = self.learn.loss_func.margin, self.learn.loss_func.fc_margin
-    def before_batch(self):
-        if not self.training: return
-        f = min(1., (self.epoch + self.iter / max(self.n_iter, 1)) / self.epochs)
-        self.learn.loss_func.margin, self.learn.loss_func.fc_margin = self.d * f, self.d_fc * f
-    def after_fit(self): self.learn.loss_func.margin, self.learn.loss_func.fc_margin = self.d, self.d_fc
-
 def mfhi_learner(dls, # From `mfhi_dataloaders`: episodic batches (images, pids, attributes)
                  config:MFHIConfig, # All settings
                  schema:AttributeSchema|None=None, # Attribute schema; default from the number of attributes (`infer_schema`)
@@ -528,7 +515,7 @@ def mfhi_learner(dls, # From `mfhi_dataloaders`: episodic batches (images, pids,
     log = MFHILog(table, probe_classes, cea0, config.margin)
     # to_loss=False: the loss keeps the global pids (FC prototypes) and recomputes the episode-local targets itself
     episodes = EpisodeCallback(table, to_model=True, to_loss=False)
-    extra = [MarginWarmup(config.margin_warmup)] if config.margin_warmup > 0 else []
+    extra = [MarginWarmup(config.margin_warmup, ('margin', 'fc_margin'))] if config.margin_warmup > 0 else []  # the shared callback of `09_learner`
     learn = reid_learner(dls, model, loss, config.train, cbs=[episodes, log, *extra, *cbs], **kwargs)
     learn.class_attributes, learn.schema, learn.mfhi_log, learn.mfhi_config = table, schema, log, config
     return learn
