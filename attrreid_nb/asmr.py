@@ -28,19 +28,19 @@ from .losses import arcface_logits, arcface_loss
 from .learner import TrainConfig, lr_schedule, reid_learner, run_experiments, MarginWarmup
 from .viz import plot_tsne, plot_ranked_list
 from .baseline import BaselineConfig, load_stand_in_backbone  # the shared stand-in for ImageNet weights
-from .verdicts import convergence, loss_change, per_query_results
+from .verdicts import collapsed, convergence, loss_change, per_query_results
 
 # %% auto #0
 __all__ = ['DELTA_MODES', 'PRINTED_EQ5', 'W_INITS', 'ASMR_DATASETS', 'ASMR_ROWS', 'PAPER_TABLES45', 'ASMR_CLAIMS',
            'ASMR_SENSITIVITY', 'STAGE1_FIELDS', 'STAGE1_ROW', 'AsmrCategories', 'embedding_mlp', 'ImageEncoder',
            'CategoryEncoder', 'weighted_group_distance', 'weighted_bit_distance', 'semantic_affinity',
-           'affinity_weights', 'semantic_margin_regularizer', 'AsmrOutput', 'AsmrModel', 'AsmrLoss', 'category_pairs',
-           'pair_spread', 'AttributePretrainNet', 'GroupedCrossEntropy', 'AsmrConfig', 'AttributeSearchSet',
-           'attribute_search_set', 'AsmrData', 'asmr_data', 'asmr_dataloaders', 'asmr_splitter', 'make_asmr_backbone',
-           'pretrain_learner', 'asmr_model', 'asmr_learner', 'encode_categories', 'encode_images', 'search_gallery',
-           'attribute_search_scores', 'evaluate_attribute_search', 'asmr_query_results', 'attribute_search_callback',
-           'AsmrLogCallback', 'pretrain_backbone', 'train_asmr', 'plot_attribute_weights', 'tsne_joint_space',
-           'show_attribute_search', 'run_asmr_rows']
+           'affinity_weights', 'semantic_margin_regularizer', 'AsmrOutput', 'AsmrModel', 'AsmrLoss', 'ma_uniform_level',
+           'category_pairs', 'pair_spread', 'AttributePretrainNet', 'GroupedCrossEntropy', 'AsmrConfig',
+           'AttributeSearchSet', 'attribute_search_set', 'AsmrData', 'asmr_data', 'asmr_dataloaders', 'asmr_splitter',
+           'make_asmr_backbone', 'pretrain_learner', 'asmr_model', 'asmr_learner', 'encode_categories', 'encode_images',
+           'search_gallery', 'attribute_search_scores', 'evaluate_attribute_search', 'asmr_query_results',
+           'attribute_search_callback', 'AsmrLogCallback', 'pretrain_backbone', 'train_asmr', 'plot_attribute_weights',
+           'tsne_joint_space', 'show_attribute_search', 'run_asmr_rows']
 
 # %% ../nbs/11_asmr.ipynb #cf89854b
 class AsmrCategories:
@@ -264,6 +264,15 @@ class AsmrLoss(nn.Module):
         self.last = dict(ma=ma.item(), reg=reg.item(), mu=mu.item())
         return ma + self.lam * reg
 
+# %% ../nbs/11_asmr.ipynb #e5a70041
+def ma_uniform_level(n_categories:int, # |G|, the training categories
+                     sigma:float, # σ of Eq. 2
+                     gamma:float, # γ of Eq. 2 (radians)
+                    ) -> float:
+    "Eq. 2 when every category embedding and image feature point the same way: the collapsed model's L_MA."
+    check_arg(n_categories >= 2, 'n_categories', 'at least two categories', n_categories)
+    return math.log(1 + (n_categories - 1) * math.exp(sigma * (1 - math.cos(gamma))))
+
 # %% ../nbs/11_asmr.ipynb #e5a70012
 @torch.no_grad()
 def category_pairs(model:AsmrModel, # A model (its category table is $\mathcal G$)
@@ -380,15 +389,15 @@ class AsmrConfig:
 
     @classmethod
     def synth_cpu(cls, **kw):
-        "SynthPeds CPU preset: narrow ResNet from the SynthPeds stand-in for ImageNet, 64×32, Market's (λ, σ, γ, τ); image lr below the category lr, as in the paper."
+        "SynthPeds CPU preset: narrow ResNet from the SynthPeds stand-in for ImageNet, 64×32, Market's (λ, σ, γ, τ) with γ warmed up over 2 epochs; image lr below the category lr, as in the paper."
         return cls.paper('market1501', **{**dict(arch='small', widths=(16, 32, 64, 128), imagenet=True, size=(64, 32), bs=64,
-                                                 epochs=20, milestones=(10,), lr=3e-3, lr_category=1e-2, lr_weights=1e-2,
+                                                 epochs=20, milestones=(10,), lr=3e-3, lr_category=1e-2, lr_weights=1e-2, margin_warmup=2.,
                                                  pretrain_epochs=6, pretrain_lr=3e-2, pretrain_bs=64), **kw})
 
     @classmethod
     def fast(cls, **kw):
         "A few seconds: tiny backbone from scratch, one epoch per stage (exercises every code path)."
-        return cls.synth_cpu(**{**dict(widths=(8, 8, 16, 16), imagenet=False, size=(32, 16), bs=8, epochs=1, milestones=(),
+        return cls.synth_cpu(**{**dict(widths=(8, 8, 16, 16), imagenet=False, size=(32, 16), bs=8, epochs=1, milestones=(), margin_warmup=0.,
                                        pretrain_epochs=1, pretrain_bs=8), **kw})
 
     def train_config(self, stage:int=2) -> TrainConfig:
@@ -740,13 +749,15 @@ STAGE1_FIELDS = ('encoding', 'arch', 'widths', 'imagenet', 'last_stride', 'size'
                  'momentum', 'nesterov', 'weight_decay', 'device', 'mixed_precision')  # what stage 1 reads: shared by every row
 STAGE1_ROW = 'stage 1 (attribute pre-training)'
 
-def _run_line(learn, name, seed, metrics):
-    "One stage-2 run: metrics, the loss curves and their plateau test, the pair spreads before and after, the final w."
+def _run_line(learn, name, seed, metrics, config):
+    "One stage-2 run: metrics, the loss curves, their plateau and collapse tests, the pair spreads before and after, the final w."
     losses, ma, last = learn.train_losses, learn.ma_losses, learn.asmr_log[-1]
     judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+    stuck = collapsed(ma, ma_uniform_level(len(learn.model.category_vectors), config.sigma, config.gamma))  # flat at the collapsed level
     return dict(row=name, seed=seed, stage=2, **metrics, epochs=len(losses), final_loss=losses[-1],
                 loss_change=loss_change(losses) if judged else float('nan'), ma_loss_change=loss_change(ma) if judged else float('nan'),
-                converged=judged and convergence(losses) and convergence(ma),  # λδ̄² must not hide a still-falling L_MA
+                collapsed=stuck,
+                converged=judged and convergence(losses) and convergence(ma) and not stuck,  # λδ̄² must not hide a still-falling L_MA
                 losses=' '.join(f'{v:.4f}' for v in losses), ma_losses=' '.join(f'{v:.4f}' for v in ma),
                 **{f'{k}_init': v for k, v in learn.asmr_initial.items()},
                 sim_spread=last['sim_spread'], delta_spread=last['delta_spread'], mu=last['mu'],
@@ -783,7 +794,7 @@ def run_asmr_rows(data:AsmrData, # From `asmr_data`
         metrics |= {f'{part}_{k}': 100 * res[part][k] for part in ('seen', 'unseen') if res.get(part) for k in ('R1', 'mAP')}
         # what travels back from a worker: the model (for plots), never the Learner with its data loaders
         kept = SimpleNamespace(model=learn.model.cpu().eval()) if keep is not None else None
-        return metrics, ('run', _run_line(learn, name, seed, metrics), asmr_query_results(pq, name, seed), kept)
+        return metrics, ('run', _run_line(learn, name, seed, metrics, configs[name]), asmr_query_results(pq, name, seed), kept)
 
     lines, queries = [], []
     def collect(name, seed, extra):
