@@ -3,7 +3,7 @@ error, the sidebar lists every notebook in reading order, and every exported fun
 
 Quarto cannot be installed everywhere, so the pages are rendered with `jupyter nbconvert --to html` (what
 `make docs` writes to `_preview/` when Quarto is missing): the same executed outputs the docs site shows."""
-import functools, http.server, importlib, inspect, os, pkgutil, shutil, subprocess, sys, threading
+import functools, http.server, importlib, inspect, json, os, pkgutil, re, shutil, subprocess, sys, threading
 from pathlib import Path
 import pytest
 
@@ -66,13 +66,46 @@ def preview(tmp_path_factory):
     server.shutdown()
 
 
-# Runs in the page: images that did not load, and error outputs (tracebacks) among the rendered outputs.
+# What no recorded output may show: the machine it ran on (temporary folders, home folders, the virtual environment)
+# or a library's deprecation warning. The same pattern runs on the notebooks' JSON and inside the rendered pages.
+LEAK = r"(/tmp/|/root/|/home/[^/\s]+/|/Users/|/work/|site-packages|\.venv/|FutureWarning|DeprecationWarning)"
+
+# Runs in the page: images that did not load, error outputs (tracebacks), and leaks among the rendered outputs.
 PAGE_CHECK = """
 const broken = Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 120));
 const errors = Array.from(document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"], .output_error, .output_stderr'))
   .map(e => e.innerText).filter(t => /Traceback \\(most recent call last\\)|^\\s*\\w+(Error|Exception):/m.test(t)).map(t => t.slice(0, 300));
-return {images: document.images.length, broken: broken, errors: errors, title: document.title};
+const leak = new RegExp(arguments[0]);
+const leaks = Array.from(document.querySelectorAll('.jp-OutputArea-output, .output_area'))
+  .map(e => e.innerText).filter(t => leak.test(t)).map(t => t.match(leak)[0] + ' in ' + t.slice(0, 200));
+return {images: document.images.length, broken: broken, errors: errors, leaks: leaks, title: document.title};
 """
+
+
+def _output_texts(nb:dict):
+    "Every recorded output's text of a notebook, with its cell id."
+    for cell in nb['cells']:
+        for o in cell.get('outputs', []):
+            data = o.get('data', {})
+            yield cell.get('id'), ''.join(o.get('text', '')) + ''.join(data.get('text/plain', '')) + ''.join(data.get('text/html', '')) \
+                + '\n'.join(o.get('traceback', []))
+
+
+def _leaks(nb:dict):
+    return [f"cell {cid}: ...{t[max(0, m.start() - 60):m.end() + 40]!r}..." for cid, t in _output_texts(nb) for m in [re.search(LEAK, t)] if m]
+
+
+def test_recorded_outputs_show_no_machine_paths_or_deprecation_warnings():
+    problems = [f"{p.name} {leak}" for p in NOTEBOOKS for leak in _leaks(json.loads(p.read_text()))]
+    assert not problems, "recorded outputs a reader should not see:\n" + '\n'.join(problems)
+
+
+def test_the_leak_check_can_fail():
+    nb = {'cells': [{'id': 'a', 'outputs': [{'output_type': 'stream', 'text': ['saved to /tmp/asmr_smoke_x1/runs.csv\n']}]},
+                    {'id': 'b', 'outputs': [{'output_type': 'stream', 'text': ['x.py:3: FutureWarning: `torch.jit.script` is deprecated\n']}]},
+                    {'id': 'c', 'outputs': [{'output_type': 'execute_result', 'data': {'text/plain': ["PosixPath('/home/ann/.attrreid')"]}}]},
+                    {'id': 'd', 'outputs': [{'output_type': 'stream', 'text': ['R1 = 21.3 on 2 workers; nbs/results/asmr_runs.csv\n']}]}]}
+    assert [l.split(':')[0] for l in _leaks(nb)] == ['cell a', 'cell b', 'cell c']
 
 
 def test_every_preview_page_shows_its_figures_and_no_error(preview):
@@ -85,10 +118,11 @@ def test_every_preview_page_shows_its_figures_and_no_error(preview):
         browser.set_page_load_timeout(120)
         for page in pages:
             browser.get(f"{base}/{page}")
-            r = browser.execute_script(PAGE_CHECK)
+            r = browser.execute_script(PAGE_CHECK, LEAK)
             n_images += r['images']
             if r['broken']: problems.append(f"{page}: {len(r['broken'])} image(s) did not load, e.g. {r['broken'][0]}")
             if r['errors']: problems.append(f"{page}: Python error output: {r['errors'][0]!r}")
+            if r['leaks']: problems.append(f"{page}: a machine path or deprecation warning in an output: {r['leaks'][0]!r}")
     finally: browser.quit()
     assert not problems, '\n'.join(problems)
     assert n_images > 20, f"only {n_images} images in the whole preview: the figures are missing"
@@ -101,7 +135,9 @@ def test_the_page_check_catches_a_broken_image_and_a_traceback(preview, tmp_path
     nb.cells = [nbformat.v4.new_markdown_cell('![missing](no_such_figure.png)'),
                 nbformat.v4.new_code_cell('1/0', outputs=[nbformat.v4.new_output(
                     'error', ename='ZeroDivisionError', evalue='division by zero',
-                    traceback=['Traceback (most recent call last)', 'ZeroDivisionError: division by zero'])])]
+                    traceback=['Traceback (most recent call last)', 'ZeroDivisionError: division by zero'])]),
+                nbformat.v4.new_code_cell('import warnings', outputs=[nbformat.v4.new_output(
+                    'stream', name='stderr', text='/work/x/.venv/lib/site.py:3: FutureWarning: deprecated\n')])]
     base, folder = preview
     nbformat.write(nb, tmp_path/'bad.ipynb')
     subprocess.run([sys.executable, '-m', 'jupyter', 'nbconvert', '--to', 'html', '--log-level', 'ERROR',
@@ -109,8 +145,9 @@ def test_the_page_check_catches_a_broken_image_and_a_traceback(preview, tmp_path
     browser = _browser()
     try:
         browser.get(f"{base}/bad.html")
-        r = browser.execute_script(PAGE_CHECK)
+        r = browser.execute_script(PAGE_CHECK, LEAK)
     finally:
         browser.quit(); (folder/'bad.html').unlink()
     assert len(r['broken']) == 1 and 'no_such_figure.png' in r['broken'][0]
     assert len(r['errors']) == 1 and 'ZeroDivisionError' in r['errors'][0]
+    assert len(r['leaks']) == 1 and '/work/' in r['leaks'][0]
