@@ -25,6 +25,16 @@ def test_every_exported_symbol_is_documented():
     assert not missing, f"exported without a docstring: {missing}"
 
 
+def test_every_page_opens_with_its_title_and_summary():
+    "The first thing a page shows (after the hidden `default_exp`) is `# Title` and a `> summary`, before any code."
+    late = []
+    for p in NOTEBOOKS:
+        cells = [c for c in json.loads(p.read_text())['cells'] if not ''.join(c['source']).startswith('#| default_exp')]
+        first = ''.join(cells[0]['source'])
+        if not (cells[0]['cell_type'] == 'markdown' and first.startswith('# ') and re.search(r'^> \S', first, re.M)): late.append(p.name)
+    assert not late, f"pages that do not open with their title and summary: {late}"
+
+
 def test_sidebar_lists_every_notebook_in_reading_order():
     sidebar = (NBS/'sidebar.yml').read_text()
     listed = [line.strip()[2:] for line in sidebar.splitlines() if line.strip().startswith('- ') and line.strip().endswith('.ipynb')]
