@@ -161,3 +161,19 @@ def test_the_page_check_catches_a_broken_image_and_a_traceback(preview, tmp_path
     assert len(r['broken']) == 1 and 'no_such_figure.png' in r['broken'][0]
     assert len(r['errors']) == 1 and 'ZeroDivisionError' in r['errors'][0]
     assert len(r['leaks']) == 1 and '/work/' in r['leaks'][0]
+
+
+def test_readme_generator_keeps_text_and_drops_figures(tmp_path):
+    "README.md is text: a figure's `<Figure ...>` placeholder never reaches it; printed tables and markdown do."
+    sys.path.insert(0, str(ROOT/'tools'))
+    try: from make_readme import notebook_to_markdown
+    finally: sys.path.pop(0)
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell('# Title\n> summary'),
+                nbformat.v4.new_code_cell('plot()', outputs=[nbformat.v4.new_output(
+                    'display_data', data={'image/png': 'iVBORw0KGgo=', 'text/plain': '<Figure size 700x1380 with 1 Axes>'})]),
+                nbformat.v4.new_code_cell('table', outputs=[nbformat.v4.new_output('execute_result', data={'text/plain': 'R1 71.7'})])]
+    nbformat.write(nb, tmp_path/'index.ipynb')
+    text = notebook_to_markdown(tmp_path/'index.ipynb')
+    assert '<Figure' not in text and 'R1 71.7' in text and text.count('```python') == 2

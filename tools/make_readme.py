@@ -20,6 +20,7 @@ def _output_text(out):
     if out.get('output_type') == 'stream':  # stderr carries library warnings, not content
         return (None, None) if out.get('name') == 'stderr' else (''.join(out['text']), 'text')
     data = out.get('data', {})
+    if any(k.startswith('image/') for k in data): return None, None  # a figure: the README is text; the docs page shows it
     if 'text/markdown' in data: return ''.join(data['text/markdown']), 'markdown'
     if 'text/plain' in data: return ''.join(data['text/plain']), 'text'
     return None, None
