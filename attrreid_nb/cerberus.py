@@ -4,32 +4,37 @@
 
 # %% ../nbs/12_cerberus.ipynb #25614772
 from __future__ import annotations
-import copy, math
-from dataclasses import dataclass, field, replace
+import copy, math, re, warnings
+from dataclasses import dataclass, field, fields, replace
+from types import SimpleNamespace
 from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .core import *  # first: the package silences fastai's torch.jit warning
 from fastai.callback.core import Callback
-from .core import *
 from .data.attributes import *
 from .data.loaders import *
 from .eval import *
 from .models import *
 from .losses import *
 from .learner import *
-from .verdicts import direction_table
+from .baseline import BaselineConfig, load_stand_in_backbone
+from .verdicts import direction_table, per_query_results, convergence, loss_change, collapsed
 
 # %% auto #0
-__all__ = ['CERBERUS_GROUPS', 'LOCAL_GROUPS', 'GLOBAL_GROUPS', 'PROTOTYPE_INITS', 'ABLATION_ROWS', 'PAPER_TABLE6',
-           'fit_semantic_ids', 'record_sids', 'sid_attribute_matrix', 'adaptive_margins', 'FeatureNormAlignment',
-           'EmbeddingHead', 'init_prototypes_', 'Cerberus', 'semantic_guidance_loss', 'identification_loss',
-           'prototype_relation_loss', 'CerberusLoss', 'CerberusConfig', 'ExemptFromWeightDecay', 'CerberusLog',
-           'cerberus_model', 'cerberus_dataloaders', 'cerberus_learner', 'cerberus_features', 'reid_similarity',
-           'relation_prototypes', 'aps_similarity', 'par_predict', 'evaluate_cerberus', 'feature_norm_maps',
-           'synth_person_batch', 'train_and_evaluate']
+__all__ = ['CERBERUS_GROUPS', 'LOCAL_GROUPS', 'GLOBAL_GROUPS', 'PROTOTYPE_INITS', 'ABLATION_ROWS', 'PAR_FLOORS',
+           'RELATION_SUFFIX', 'REPORTED_METRICS', 'PAPER_TABLE6', 'CERBERUS_ROWS', 'CERBERUS_CLAIMS', 'CLAIM_BESIDE',
+           'CERBERUS_CONTROLS', 'fit_semantic_ids', 'record_sids', 'sid_attribute_matrix', 'adaptive_margins',
+           'FeatureNormAlignment', 'EmbeddingHead', 'init_prototypes_', 'Cerberus', 'semantic_guidance_loss',
+           'identification_loss', 'prototype_relation_loss', 'CerberusLoss', 'CerberusConfig', 'ExemptFromWeightDecay',
+           'CerberusLog', 'cerberus_model', 'cerberus_dataloaders', 'cerberus_learner', 'cerberus_features',
+           'reid_similarity', 'relation_prototypes', 'aps_similarity', 'par_predict', 'par_scores', 'evaluate_cerberus',
+           'par_floor_codes', 'feature_norm_maps', 'synth_person_batch', 'record_person_masks', 'person_extent',
+           'crop_misalignment', 'unseen_sid_split', 'train_and_evaluate', 'cerberus_query_results', 'fig7b_rows',
+           'run_cerberus_rows']
 
 # %% ../nbs/12_cerberus.ipynb #4f7f1ada
 CERBERUS_GROUPS = PERSON_GROUPS  # ('head', 'upper', 'lower', 'identity', 'carrying'): the order of every (…, 5, …) tensor
@@ -303,7 +308,7 @@ class CerberusLoss(nn.Module):
 class CerberusConfig:
     "Every Cerberus switch: model, losses, sampling and optimisation."
     arch: str = 'resnet50'  # 'resnet50' or 'small' (`small_resnet`)
-    pretrained: bool | str = True  # ResNet-50 ImageNet weights: hub cache, a path, or False
+    pretrained: bool | str = True  # 'resnet50': ImageNet weights (hub cache), a path, or False; 'small': True = the SynthPeds stand-in (`10_baseline`), a path, or False
     small_widths: tuple = (16, 32, 64, 128)  # `small_resnet` widths
     small_blocks: tuple = (1, 1, 2, 1)  # `small_resnet` blocks (layer3 ≥ 2 so each branch owns a layer3 block)
     small_strides: tuple = (1, 2, 1)  # `small_resnet` strides of layer1..3 (64×32 → 8×4 maps)
@@ -331,6 +336,8 @@ class CerberusConfig:
         check_arg(len(self.size) == 2 and all(int(s) > 0 for s in self.size), 'size', '(height, width)', self.size)
         check_arg(self.margin == 'adaptive' or isinstance(self.margin, (int, float)), 'margin', "'adaptive' or a number", self.margin)
         check_arg(self.P >= 2 and self.K >= 2, 'P/K', 'at least 2 identities × 2 images (batch-hard triplets)', (self.P, self.K))
+        check_arg(self.arch != 'small' or not self.pretrained or tuple(self.small_blocks) == (1, 1, 1, 1), 'small_blocks',
+                  '(1, 1, 1, 1) when the small net starts from the SynthPeds stand-in (its weights have one block per stage)', self.small_blocks)
 
     @classmethod
     def paper(cls, **kw):
@@ -342,6 +349,13 @@ class CerberusConfig:
         "SynthPeds CPU preset: small ResNet, 64×32 images, d = 128, relative σ, a short cosine schedule."
         base = dict(arch='small', pretrained=False, size=(64, 32), dim=128, align_threshold=0.5, align_relative=True, P=16, K=4,
                     train=TrainConfig(epochs=8, lr=1e-3, warmup_epochs=1, warmup_factor=0.1, schedule='cosine'))
+        return cls(**{**base, **kw})
+
+    @classmethod
+    def synth_v2(cls, **kw):
+        "The SynthPeds-v2 reproduction: `synth_cpu`'s net with one block per stage from the SynthPeds stand-in for ImageNet, 10 epochs, heads 3e-3, backbone 1e-3."
+        base = dict(arch='small', pretrained=True, small_blocks=(1, 1, 1, 1), size=(64, 32), dim=128, align_threshold=0.5, align_relative=True,
+                    P=16, K=4, train=TrainConfig(epochs=10, lr=3e-3, backbone_lr_mult=1 / 3, warmup_epochs=1, warmup_factor=0.1, schedule='cosine'))
         return cls(**{**base, **kw})
 
     def with_train(self, **kw) -> CerberusConfig:
@@ -385,7 +399,10 @@ def cerberus_model(config:CerberusConfig, # Architecture settings
                   ) -> Cerberus:
     "Build the `Cerberus` network described by `config`."
     if config.arch == 'resnet50': bb = resnet50_backbone(last_stride=1, pretrained=config.pretrained)
-    else: bb = small_resnet(config.small_widths, config.small_blocks, last_stride=1, strides=config.small_strides)
+    else:
+        bb = small_resnet(config.small_widths, config.small_blocks, last_stride=1, strides=config.small_strides)
+        if config.pretrained:  # the SynthPeds stand-in for ImageNet (10_baseline), trained once and cached; strides hold no weights
+            load_stand_in_backbone(bb, config.pretrained, BaselineConfig(widths=tuple(config.small_widths), size=tuple(config.size), device=config.train.device))
     align = FeatureNormAlignment(config.align_threshold, config.align_relative, config.min_rows, config.alignment)
     A = {g: sid_attribute_matrix(codec, g)[0] for g in CERBERUS_GROUPS}
     return Cerberus(bb, n_ids, A, config.dim, align, config.prototype_init)
@@ -479,6 +496,23 @@ def par_predict(feats:torch.Tensor, # (N, 5, d) part features
     f = F.normalize(feats, dim=-1)
     return torch.stack([(f[:, i] @ F.normalize(P.detach().float().cpu(), dim=-1).T).argmax(1) for i, P in enumerate(prototypes)], 1)
 
+# %% ../nbs/12_cerberus.ipynb #cb1a0002
+def par_scores(codec:CategoryCodec, # The fitted SID codec (`learn.codec`)
+               pred_codes, # (N, A) predicted codes of `codec.schema`: the Table 1 attributes, colours folded
+               true_codes, # (N, A) true codes, same layout
+              ) -> dict:
+    """PAR in %: `mean_acc` (the paper's "mA": the plain mean of per-attribute exact accuracy) and `mA` (label-based, over the
+    raw attributes one-hot), with their paired units: `per_image` (N,) accuracy of each image over the Table 1 attributes (mean:
+    `mean_acc`) and `per_attribute` (D,) balanced accuracy of each raw one-hot column (mean: `mA`), named in `attribute_names`."""
+    p, t = np.asarray(pred_codes, dtype=np.int64), np.asarray(true_codes, dtype=np.int64)
+    check_arg(p.ndim == 2 and p.shape == t.shape and len(p) > 0 and p.shape[1] == len(codec.schema), 'pred_codes/true_codes',
+              f'two non-empty (N, {len(codec.schema)}) arrays of codes of the codec schema', (p.shape, t.shape))
+    raw = lambda c: onehot_encode(codec.folded.expand(c) if codec.folded else c, codec.source, presence_as_bit=True)
+    label = attribute_recognition_metrics(raw(p), raw(t))['label_mA'].double().numpy() * 100
+    per_image = (p == t).mean(1) * 100
+    return dict(mean_acc=float(per_image.mean()), mA=float(label.mean()), per_image=per_image, per_attribute=label,
+                attribute_names=onehot_layout(codec.source, presence_as_bit=True))
+
 # %% ../nbs/12_cerberus.ipynb #81ef749d
 def evaluate_cerberus(model:Cerberus, # A trained model
                       codec:CategoryCodec, # Its fitted SID codec (`learn.codec`)
@@ -486,11 +520,16 @@ def evaluate_cerberus(model:Cerberus, # A trained model
                       size:tuple[int, int], # Input (height, width)
                       unseen:str='learned', # Unseen SIDs' prototypes in APS / PAR: 'learned' (paper) or 'relation'
                       partial_drop:Sequence[str]=('lower',), # Groups a partial APS query leaves out
+                      per_query:dict|None=None, # If given, filled with `reid`, `aps` (rankings), `aps_unseen`, `par_image`, `par_attribute`, `features`
+                      features:tuple|None=None, # (query, gallery) part features from an earlier call's `per_query['features']`
                      ) -> dict:
     "ReID mAP/R1, PAR mean accuracy and mA, APS mAP/R1 (full, unseen, partial) in %, from one model."
     check_arg(unseen in ('learned', 'relation'), 'unseen', "'learned' or 'relation'", unseen)
-    qf = cerberus_features(model, dataset.query, size)
-    gf = cerberus_features(model, dataset.gallery, size)
+    if features is None: qf, gf = cerberus_features(model, dataset.query, size), cerberus_features(model, dataset.gallery, size)
+    else:
+        check_arg(len(features) == 2 and len(features[0]) == len(dataset.query) and len(features[1]) == len(dataset.gallery), 'features',
+                  f"(query, gallery) features of {len(dataset.query)} and {len(dataset.gallery)} images", [len(f) for f in features])
+        qf, gf = features
     res = eval_market(reid_similarity(qf, gf), [r.pid for r in dataset.query], [r.pid for r in dataset.gallery],
                       [r.camid for r in dataset.query], [r.camid for r in dataset.gallery], largest=True)
     out = dict(reid_mAP=100 * res['mAP'], reid_R1=100 * res['R1'])
@@ -499,10 +538,8 @@ def evaluate_cerberus(model:Cerberus, # A trained model
     protos = [model.prototypes[g] for g in CERBERUS_GROUPS] if unseen == 'learned' else relation_prototypes(model, {g: codec.table(g) for g in CERBERUS_GROUPS})
     # PAR (Eq. 9): predicted SIDs → folded codes (12 attributes) → raw codes (27)
     pred_sids, true_sids = par_predict(feats, protos).numpy(), record_sids(codec, recs)
-    acc = attribute_accuracy(codec.codes(pred_sids), codec.codes(true_sids))
-    raw = lambda c: onehot_encode(codec.folded.expand(c), codec.source, presence_as_bit=True) if codec.folded else onehot_encode(c, codec.source, presence_as_bit=True)
-    out |= dict(par_mean_acc=100 * acc['mean_accuracy'],
-                par_mA=100 * attribute_recognition_metrics(raw(codec.codes(pred_sids)), raw(codec.codes(true_sids)))['mA'])
+    par = par_scores(codec, codec.codes(pred_sids), codec.codes(true_sids))
+    out |= dict(par_mean_acc=par['mean_acc'], par_mA=par['mA'])
     # APS: queries are the distinct SID tuples of the test images
     queries = np.unique(true_sids, axis=0)
     aps = eval_attribute_search(aps_similarity(queries, feats, protos), queries, true_sids)
@@ -517,7 +554,32 @@ def evaluate_cerberus(model:Cerberus, # A trained model
     full = np.full((len(pq_sids), len(CERBERUS_GROUPS)), MISSING); full[:, cols] = pq_sids
     paps = eval_attribute_search(aps_similarity(full, feats, protos), pq_sids, true_sids[:, cols])
     out |= dict(paps_mAP=100 * paps['mAP'], paps_R1=100 * paps['R1'])
+    if per_query is not None:
+        per_query.update(reid=res['per_query'], aps=aps['per_query'], aps_unseen=~seen, par_image=par['per_image'],
+                         par_attribute=par['per_attribute'], features=(qf, gf))
     return out
+
+# %% ../nbs/12_cerberus.ipynb #cb1a0008
+PAR_FLOORS = ('majority SID', 'per-attribute majority')
+
+def par_floor_codes(codec:CategoryCodec, # A Cerberus codec (`fit_semantic_ids`)
+                    train_records:Sequence[ReIDRecord], # Training records; one attribute vector per person is counted
+                    n:int, # Test images to predict for
+                    how:str='majority SID', # One of `PAR_FLOORS`
+                   ) -> np.ndarray:
+    "(n, A) codes of `codec.schema` from a predictor that never looks at the image: the majority SID per group, or the majority value per attribute."
+    check_arg(how in PAR_FLOORS, 'how', f'one of {PAR_FLOORS}', how)
+    check_arg(int(n) >= 1, 'n', 'at least one test image', n)
+    persons = list({r.pid: r for r in reversed(list(train_records))}.values())  # each person's first record
+    check_arg(len(persons) > 0, 'train_records', 'one or more training records', 0)
+    if how == 'majority SID':
+        sids = record_sids(codec, persons)
+        best = [int(np.bincount(sids[:, j], minlength=codec.n_ids[g]).argmax()) for j, g in enumerate(CERBERUS_GROUPS)]
+        row = codec.codes(np.array(best)[None])[0]
+    else:
+        codes = codec.factor_codes(np.array([r.attributes for r in persons]))
+        row = np.array([np.bincount(codes[:, j], minlength=a.n_values).argmax() for j, a in enumerate(codec.schema)])
+    return np.repeat(row[None], int(n), 0)
 
 # %% ../nbs/12_cerberus.ipynb #242e1df4
 @torch.no_grad()
@@ -544,17 +606,224 @@ def synth_person_batch(world, # A `SynthWorld`
     mean, std = (torch.tensor(s).view(1, 3, 1, 1) for s in imagenet_stats)
     return (x - mean) / std, torch.tensor(np.stack(masks)), np.stack(ims)
 
+# %% ../nbs/12_cerberus.ipynb #cb1a0012
+_MARKET_NAME = re.compile(r'(-?\d+)_c(\d+)s\d+_(\d+)_\d+\.\w+$')  # pid, camera, frame of a Market-1501 file name
+
+def record_person_masks(world, # The `SynthWorld` that wrote the Market-1501 layout
+                        records:Sequence[ReIDRecord], # Records of that layout (query or bounding_box_* images of persons)
+                       ) -> np.ndarray:
+    "(N, H, W) boolean person masks of the records' images, re-rendered from `world`."
+    out = []
+    for r in records:
+        name = str(r.path).replace('\\', '/').rsplit('/', 1)[-1]
+        m, shot = _MARKET_NAME.search(name), None
+        if m is not None and (int(m.group(3)) - 1) % 5 == 0 and 0 <= (int(m.group(3)) - 1) // 5 < len(world.shots):
+            s = world.shots[(int(m.group(3)) - 1) // 5]
+            if (s.pid, s.camera) == (int(m.group(1)), int(m.group(2))): shot = s
+        check_arg(shot is not None, 'records', "images that this world wrote in its Market-1501 layout (frame = 5 × shot serial + 1)", name)
+        out.append(world.render(shot, 'rgb').attribute_regions()['person'])
+    return np.stack(out) if out else np.zeros((0, world.config.height, world.config.width), bool)
+
+def person_extent(masks, # (N, H, W) or (H, W) boolean person masks
+                 ) -> np.ndarray:
+    "(N, 2) first and last image row holding a person pixel; (−1, −1) for an empty mask."
+    m = np.asarray(masks, dtype=bool)
+    if m.ndim == 2: m = m[None]
+    check_arg(m.ndim == 3, 'masks', '(N, H, W) or (H, W) boolean masks', m.shape)
+    rows = m.any(2)
+    has = rows.any(1)
+    return np.stack([np.where(has, rows.argmax(1), -1), np.where(has, m.shape[1] - 1 - rows[:, ::-1].argmax(1), -1)], 1)
+
+def crop_misalignment(extent, # (N, 2) person rows (`person_extent`)
+                      height:int, # Image height H
+                      reference=None, # (2,) the reference box's (top, bottom); default: the median over `extent`
+                     ) -> np.ndarray:
+    "(N,) distance of each crop's person box from the reference: (|Δtop| + |Δbottom|) / H."
+    e = np.asarray(extent, dtype=float)
+    check_arg(e.ndim == 2 and e.shape[1] == 2 and len(e) > 0, 'extent', 'a non-empty (N, 2) array of (top, bottom) rows', e.shape)
+    check_arg(bool((e >= 0).all()), 'extent', 'a visible person in every image (no (−1, −1) rows)', int((e < 0).any(1).sum()))
+    check_arg(int(height) > 0, 'height', 'a positive image height', height)
+    ref = np.median(e, 0) if reference is None else np.asarray(reference, dtype=float)
+    check_arg(ref.shape == (2,), 'reference', '(top, bottom)', ref.shape)
+    return np.abs(e - ref).sum(1) / int(height)
+
+# %% ../nbs/12_cerberus.ipynb #cb1a0017
+def unseen_sid_split(train_records:Sequence[ReIDRecord], # Training records with attributes
+                     test_records:Sequence[ReIDRecord], # Test images with attributes (the SIDs to draw from)
+                     codec:CategoryCodec, # A Cerberus codec (`fit_semantic_ids`)
+                     k:int, # SIDs to make unseen
+                     seed:int=0, # Seeds the draw (the same for every row and seed of an experiment)
+                     max_share:float=0.05, # Only SIDs held by at most this share of the training persons are drawn
+                    ) -> SimpleNamespace:
+    "Fig. 7(b): `train` without every person holding one of `k` drawn test SIDs; `sids` ((group, SID) pairs), `removed_pids`, `n_candidates`."
+    check_arg(isinstance(k, (int, np.integer)) and k >= 0, 'k', 'a number of SIDs >= 0', k)
+    check_arg(0 < max_share <= 1, 'max_share', 'a share in (0, 1]', max_share)
+    train_records = list(train_records)
+    persons = {r.pid: r for r in reversed(train_records)}  # each person's first record (attributes are per identity)
+    pids = np.array(list(persons))
+    held = record_sids(codec, list(persons.values()))
+    test = record_sids(codec, list(test_records))
+    cands = [(j, int(s)) for j in range(len(CERBERUS_GROUPS)) for s in np.unique(test[:, j])
+             if 0 < (held[:, j] == s).sum() <= max_share * len(pids)]
+    check_arg(k <= len(cands), 'k', f'at most {len(cands)} (the test SIDs held by 1 to {max_share:.0%} of the {len(pids)} training persons)', k)
+    chosen = [cands[i] for i in np.random.default_rng(seed).permutation(len(cands))[:k]]
+    gone = np.zeros(len(pids), bool)
+    for j, s in chosen: gone |= held[:, j] == s
+    removed = set(pids[gone].tolist())
+    return SimpleNamespace(train=[r for r in train_records if r.pid not in removed], sids=[(CERBERUS_GROUPS[j], s) for j, s in chosen],
+                           removed_pids=sorted(removed), n_candidates=len(cands))
+
+# %% ../nbs/12_cerberus.ipynb #cb1a0021
+def train_and_evaluate(dataset, # A `ReIDDataset` with attributes
+                       config:CerberusConfig, # All settings (the seed is `config.train.seed`)
+                       train_records:Sequence[ReIDRecord]|None=None, # Training records (default `dataset.train`; Fig. 7(b) passes a reduced set)
+                       per_query:dict|None=None, # Passed to `evaluate_cerberus`
+                      ) -> tuple:
+    "Train one model with `config` and evaluate its final epoch on `dataset`'s test split: (learner, metrics dict)."
+    dls = cerberus_dataloaders(dataset.train if train_records is None else train_records, config, device=config.train.device)
+    learn = cerberus_learner(dls, config, schema=dataset.attribute_schema)
+    with learn.no_bar(), learn.no_logging(), warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Your generator is empty')  # no validation set: the test split is scored after training
+        learn.fit(config.train.epochs)
+    return learn, evaluate_cerberus(learn.model, learn.codec, dataset, config.size, per_query=per_query)
+
+def cerberus_query_results(per_query:dict, # Filled by `evaluate_cerberus(..., per_query=...)`
+                           row:str, # The ablation row
+                           seed:int, # The run's seed
+                           subsets:dict|None=None, # name → (Q,) bool mask over the reID queries: adds `reid_R1_<name>`, `reid_mAP_<name>`
+                          ) -> pd.DataFrame:
+    """Tidy `row, seed, query, metric, value` (in %) whose means are `evaluate_cerberus`'s metrics. The unit ('query') is an
+    image query for `reid_R1`/`reid_mAP`; an attribute query (a SID 5-tuple) for `aps_R1`/`aps_mAP` (trapezoid AP), and for
+    `aps_unseen_*` the queries with a SID unseen in training; a test image for `par_mean_acc` (its accuracy over the Table 1
+    attributes); a raw one-hot attribute column for `par_mA` (its balanced accuracy)."""
+    need = ('reid', 'aps', 'aps_unseen', 'par_image', 'par_attribute')
+    check_arg(isinstance(per_query, dict) and set(need) <= set(per_query), 'per_query', 'the dict filled by `evaluate_cerberus(..., per_query=...)`',
+              sorted(per_query) if isinstance(per_query, dict) else type(per_query).__name__)
+    prefix = lambda df, p, s='': df.assign(metric=p + df.metric + s)
+    reid = per_query_results(per_query['reid'], row, seed, ks=(1,), metrics=('mAP',))
+    aps = per_query_results({**per_query['aps'], 'ap': per_query['aps']['ap_trapezoid']}, row, seed, ks=(1,), metrics=('mAP',))
+    parts = [prefix(reid, 'reid_'), prefix(aps, 'aps_'),
+             prefix(aps[aps['query'].isin(np.flatnonzero(np.asarray(per_query['aps_unseen'], dtype=bool)))], 'aps_unseen_')]
+    n_q = len(per_query['reid']['valid'])
+    for name, mask in (subsets or {}).items():
+        mask = np.asarray(mask, dtype=bool)
+        check_arg(mask.shape == (n_q,), 'subsets', f'(Q,) masks over the {n_q} reID queries', (name, mask.shape))
+        parts.append(prefix(reid[reid['query'].isin(np.flatnonzero(mask))], 'reid_', f'_{name}'))
+    for metric, units in (('par_mean_acc', per_query['par_image']), ('par_mA', per_query['par_attribute'])):
+        v = np.asarray(units, dtype=float)
+        parts.append(pd.DataFrame(dict(row=row, seed=seed, query=np.arange(len(v)), metric=metric, value=v)))
+    return pd.concat(parts, ignore_index=True)
+
+# %% ../nbs/12_cerberus.ipynb #cb1a0029
+RELATION_SUFFIX = ' + relation prototypes'  # the second evaluation (unseen='relation') of a row with L_sem and L_reg
+
+def fig7b_rows(ks:Sequence[int], # Numbers of test SIDs made unseen (k > 0; k = 0 is the Table 6 rows)
+              ) -> dict[str, dict]:
+    "Fig. 7(b): for each k, the full model without and with L_reg, trained without the persons of k test SIDs."
+    check_arg(all(int(k) > 0 for k in ks), 'ks', 'numbers of unseen SIDs > 0 (k = 0 is the Table 6 rows)', list(ks))
+    return {n: s for k in ks for n, s in ((f'{k} unseen SIDs: w/o L_reg', dict(lambda_reg=0.0, unseen_k=int(k))),
+                                          (f'{k} unseen SIDs: Cerberus', dict(unseen_k=int(k))))}
+
+# %% ../nbs/12_cerberus.ipynb #cb1a0022
+REPORTED_METRICS = ('reid_mAP', 'reid_R1', 'aps_mAP', 'aps_R1', 'aps_unseen_mAP', 'aps_unseen_R1', 'par_mA', 'par_mean_acc')  # per-run metrics in the results
+
+def _frame_means(frame): return frame.groupby('metric', sort=False).value.mean().to_dict()
+
+def _run_line(learn, name, seed, metrics, k, split):
+    "One run: its metrics, the split it trained on, the loss curves and their plateau and collapse tests (every term heads to 0: `relative_to='either'`)."
+    hist = learn.cerberus_log.history
+    losses = [float(v[0]) for v in learn.recorder.values]  # fastai's training loss at the end of each epoch
+    terms = {t: [h[f'L_{t}'] for h in hist] for t in ('id', 'sem', 'reg') if f'L_{t}' in hist[0]}  # per-epoch means
+    judged = len(losses) >= 5  # `convergence` needs a few epochs; a shorter run is not called converged
+    uniform = math.log(learn.model.n_ids) + math.log(2)  # L_id of a model that learned nothing
+    stuck = collapsed(terms['id'], uniform)  # over the last fifth (at least the last epoch)
+    sem_ok = 'sem' not in terms or (judged and convergence(terms['sem'], relative_to='either'))
+    change = lambda l, rel='level': loss_change(l, relative_to=rel) if judged else float('nan')
+    return dict(row=name, seed=seed, derived_from='', **metrics, unseen_k=k, removed_sids=' '.join(f'{g}:{s}' for g, s in split.sids),
+                removed_persons=len(split.removed_pids), train_ids=learn.model.n_ids, epochs=len(losses), final_loss=losses[-1],
+                loss_change=change(losses, 'either'), loss_level_change=change(losses), id_loss_change=change(terms['id']),
+                sem_loss_change=change(terms['sem'], 'either') if 'sem' in terms else float('nan'),
+                uniform_loss=uniform, collapsed=stuck, converged=bool(judged and not stuck and convergence(losses, relative_to='either') and sem_ok),
+                losses=' '.join(f'{v:.4f}' for v in losses), **{f'{t}_losses': ' '.join(f'{v:.4f}' for v in l) for t, l in terms.items()},
+                **{f'norm_{g}': hist[-1][f'|p| {g}'] for g in CERBERUS_GROUPS})
+
+# %% ../nbs/12_cerberus.ipynb #cb1a0031
+def run_cerberus_rows(dataset, # A Market-layout `ReIDDataset` with attributes
+                      rows:dict[str, dict], # Row name → `CerberusConfig` changes, plus `unseen_k` for Fig. 7(b) rows
+                      base:CerberusConfig, # The config every row changes
+                      seeds:Sequence[int]=(0, 1, 2), # Seeds of every row (same seed: same initialisation and batches)
+                      subsets:dict|None=None, # name → (Q,) bool mask over `dataset.query`: reID metrics also over these queries
+                      unseen_seed:int=0, # Seeds the draw of unseen SIDs (one split per k for every row and seed)
+                      max_share:float=0.05, # `unseen_sid_split`'s cap on the share of training persons holding a drawn SID
+                      record:dict|None=None, # If given: `runs` (one line per run) and `queries` (per-query results) are appended
+                      keep:dict|None=None, # If given, `keep[(row, seed)]` receives the first seed's models (`.model`, `.codec`, `.config`)
+                      verbose:bool=True, # One line per run
+                      workers:int=1, # Runs at once (forked processes, one thread each; see `run_experiments`)
+                     ) -> pd.DataFrame:
+    "Train and evaluate every row × seed (final epoch); tidy `row, seed, metric, value` (%, plus seconds), relation rows included."
+    known = {f.name for f in fields(CerberusConfig)} | {'unseen_k'}
+    for name, s in rows.items():
+        check_arg(set(s) <= known, 'rows', f"CerberusConfig fields or 'unseen_k' (row {name!r})", sorted(set(s) - known))
+        check_arg(not name.endswith(RELATION_SUFFIX), 'rows', f'row names not ending in {RELATION_SUFFIX!r}', name)
+    configs = {n: replace(base, **{k: v for k, v in s.items() if k != 'unseen_k'}) for n, s in rows.items()}  # validates every row first
+    relation = [n for n, c in configs.items() if c.lambda_sem > 0 and c.lambda_reg > 0]
+    codec = fit_semantic_ids(dataset.train, dataset.attribute_schema, base.fold_policy)
+    test = [r for r in dataset.query + dataset.gallery if r.attributes is not None]
+    splits = {k: unseen_sid_split(dataset.train, test, codec, k, unseen_seed, max_share) for k in {int(s.get('unseen_k', 0)) for s in rows.values()}}
+
+    def one(name, settings, seed):
+        k, cfg, pq = int(settings.get('unseen_k', 0)), configs[name].with_train(seed=seed), {}
+        learn, res = train_and_evaluate(dataset, cfg, splits[k].train, per_query=pq)
+        frames = [cerberus_query_results(pq, name, seed, subsets)]
+        metrics = res | _frame_means(frames[0])  # the subsets' metrics too
+        lines = [_run_line(learn, name, seed, metrics, k, splits[k])]
+        if name in relation:  # L_reg's fixed point for the unseen SIDs, on the same features
+            pq_rel = {}
+            res_rel = evaluate_cerberus(learn.model, learn.codec, dataset, cfg.size, unseen='relation', per_query=pq_rel, features=pq['features'])
+            frames.append(cerberus_query_results(pq_rel, name + RELATION_SUFFIX, seed, subsets))
+            lines.append({**lines[0], **res_rel, **_frame_means(frames[1]), 'row': name + RELATION_SUFFIX, 'derived_from': name})
+        # what travels back from a worker: the model for the plots, never the Learner with its data loaders
+        kept = SimpleNamespace(model=learn.model.cpu().eval(), codec=learn.codec, config=cfg) if keep is not None and seed == seeds[0] else None
+        shown = [m for m in REPORTED_METRICS if m in metrics] + [m for m in metrics if subsets and any(m.endswith(f'_{s}') for s in subsets)]
+        return {m: metrics[m] for m in shown}, (lines, frames, kept)
+
+    lines, queries = [], []
+    def collect(name, seed, extra):
+        ls, fs, kept = extra
+        lines.extend(ls); queries.extend(fs)
+        if kept is not None: keep[(name, seed)] = kept
+    results = run_experiments(one, rows, seeds, verbose=verbose, workers=workers, on_result=collect)
+    seconds = results[results.metric == 'seconds'].set_index(['row', 'seed']).value
+    for l in lines: l['seconds'] = float(seconds[(l['derived_from'] or l['row'], l['seed'])])
+    shown = [m for m in dict.fromkeys(results.metric) if m != 'seconds']
+    derived = pd.DataFrame([dict(row=l['row'], seed=l['seed'], metric=m, value=float(l[m])) for l in lines if l['derived_from'] for m in shown if m in l])
+    results = pd.concat([results, derived], ignore_index=True)
+    order = {n: i for i, n in enumerate(x for n in rows for x in ((n, n + RELATION_SUFFIX) if n in relation else (n,)))}
+    if record is not None:
+        record.setdefault('runs', []).extend(sorted(lines, key=lambda l: (order[l['row']], l['seed'])))
+        record.setdefault('queries', []).extend(queries)
+    return results.iloc[np.lexsort((results.seed.values, results.row.map(order).values))].reset_index(drop=True)
+
 # %% ../nbs/12_cerberus.ipynb #fbbc29fa
 PAPER_TABLE6 = pd.DataFrame({  # Cerberus Table 6 + Table 8 (Market-1501), copied from the paper; NaN where it prints "-"
     'reid_mAP': [88.34, 89.47, 89.68, 89.83, 88.92, 89.60], 'reid_R1': [95.22, 95.78, 95.90, 96.14, 95.64, 95.81],
     'aps_mAP': [np.nan, np.nan, 30.15, 31.66, np.nan, np.nan], 'aps_R1': [np.nan, np.nan, 48.43, 49.32, np.nan, np.nan],
     'par_mean_acc': [np.nan, np.nan, 90.93, 91.13, np.nan, np.nan]}, index=list(ABLATION_ROWS))
 
-def train_and_evaluate(dataset, # A `ReIDDataset` with attributes
-                       config:CerberusConfig, # All settings (the seed is `config.train.seed`)
-                      ) -> tuple:
-    "Train one model with `config` on `dataset.train` and evaluate it: (learner, metrics dict)."
-    dls = cerberus_dataloaders(dataset.train, config, device=config.train.device)
-    learn = cerberus_learner(dls, config)
-    with learn.no_bar(), learn.no_logging(): learn.fit(config.train.epochs)
-    return learn, evaluate_cerberus(learn.model, learn.codec, dataset, config.size)
+CERBERUS_ROWS = {n: ABLATION_ROWS[n] for n in  # the rows the SynthPeds-v2 reproduction trains
+                 ('L_id', 'L_id + AL', 'L_id + AL + L_sem', 'L_id + AL + L_sem + L_reg (Cerberus)', 'margin 0')}
+_ROW1, _ROW2, _ROW3, _FULL = list(ABLATION_ROWS)[:4]
+CERBERUS_CLAIMS = tuple(  # (claim, table, row A, row B, metric, the paper's Δ = B − A on Market-1501, from PAPER_TABLE6)
+    (name, table, a, b, m, round(float(PAPER_TABLE6.loc[b, m] - PAPER_TABLE6.loc[a, m]), 2)) for name, table, a, b, m in (
+        ('alignment module: + AL', 'Table 6, Market-1501', _ROW1, _ROW2, 'reid_mAP'),
+        ('semantic guidance on reID: + L_sem', 'Table 6, Market-1501', _ROW2, _ROW3, 'reid_mAP'),
+        ('prototype relations on APS: + L_reg', 'Table 6, Market-1501', _ROW3, _FULL, 'aps_mAP'),
+        ('prototype relations on PAR: + L_reg', 'Table 6, Market-1501', _ROW3, _FULL, 'par_mean_acc'),
+        ('adaptive margin against m = 0', 'Table 8, Market-1501', 'margin 0', _FULL, 'reid_mAP')))
+CLAIM_BESIDE = dict(reid_mAP='reid_R1', aps_mAP='aps_R1', par_mean_acc='par_mA')  # reported beside each claim's metric, not judged
+CERBERUS_CONTROLS = (  # (comparison, row A, row B, metric): measured with an interval; no paper number, so no verdict
+    ('+ AL on the misaligned crops', _ROW1, _ROW2, 'reid_mAP_misaligned'),
+    ('+ AL on the other crops', _ROW1, _ROW2, 'reid_mAP_rest'),
+    ('+ L_reg on APS queries with an unseen SID', _ROW3, _FULL, 'aps_unseen_mAP'),
+    ('relation − learned prototypes, APS queries with an unseen SID', _FULL, _FULL + RELATION_SUFFIX, 'aps_unseen_mAP'),
+    ('relation − learned prototypes, PAR', _FULL, _FULL + RELATION_SUFFIX, 'par_mA'))
