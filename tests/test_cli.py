@@ -9,6 +9,8 @@ def _run(*args, cwd):
     exe = shutil.which('attrreid_reproduce', path=str(BIN)) or 'attrreid_reproduce'
     return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
+PAPERS = ('baseline', 'mfhi', 'paenet', 'asmr', 'cerberus', 'ssan')
+
 def test_reproduce_fast_writes_results(tmp_path):
     out = _run('--fast', '--out', str(tmp_path/'run'), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -20,6 +22,58 @@ def test_reproduce_fast_writes_results(tmp_path):
     # every layout was written and read back with non-empty splits
     assert set(synth['datasets']) == {'market1501', 'sysu_mm01', 'regdb', 'cuhk_pedes', 'peta', 'pa100k'}
     assert all(n > 0 for sizes in synth['datasets'].values() for n in sizes.values())
+    # every paper ran once, its time was printed and kept, its run lines were saved where the leaderboard reads them
+    assert not res['failed'] and set(res['timing']) == {'environment', 'synthpeds', 'backbone', *PAPERS}
+    for p in PAPERS: assert f'[{p}] done in ' in out.stdout and (tmp_path/'run'/'results'/f'{p}_runs.csv').is_file()
+    assert res['seconds'] < 180  # --fast: the smoke test stays under 3 minutes
+    assert 'predicted: ' in out.stdout and 'stages · ' in out.stdout and ' left' in out.stdout  # the bar and the time left
+    # one-epoch runs are never judged converged, and the leaderboard says so wherever they appear
+    assert set(res['leaderboard']) == {'attribute→image', 'image→attribute', 'image→image', 'infrared→visible', 'text→image'}
+    cells = [v for t in res['leaderboard'].values() for row in t.values() for k, v in row.items() if k not in ('role', 'seeds', 'converged', 'notes') and v]
+    assert cells and all('†' in v for v in cells)
+    assert 'Verdicts' in out.stdout and 'saved reproductions' in out.stdout
+    # a second run predicts its time from the first one's measured stage times
+    out2 = _run('--fast', '--out', str(tmp_path/'run'), '--workers', '1', cwd=tmp_path)
+    assert out2.returncode == 0, out2.stderr
+    res2 = json.loads((tmp_path/'run'/'results.json').read_text())
+    assert res2['workers'] == 1 and all(res2['expected'][s] == res['timing'][s] for s in res['timing'])
+    assert 'no estimate' not in out2.stdout
+
+def test_reproduce_bad_workers_is_one_line_error(tmp_path):
+    _one_line_error(_run('--fast', '--workers', '0', '--out', str(tmp_path/'run'), cwd=tmp_path), 'argument `workers`')
+    assert not (tmp_path/'run').exists()  # refused before anything was written
+
+def test_leaderboard_flags_non_converged_and_lists_missing(tmp_path):
+    "The leaderboard from hand-built runs files: a failed run is flagged, a paper without files is listed, the floors are rows."
+    import pandas as pd
+    from attrreid_nb.benchmark import leaderboard, leaderboard_status, expected_seconds, BENCHMARK_METHODS, DAGGER, NOT_RUN
+    line = lambda row, seed, ok, **kw: dict(row=row, seed=seed, converged=ok, seconds=100. + seed, **kw)
+    pd.DataFrame([line('+ BNNeck', s, s != 1, R1=60. + s, mAP=50., mINP=20.) for s in range(3)]).to_csv(tmp_path/'baseline_runs.csv', index=False)
+    pd.DataFrame([line('SSAN', s, True, collapsed=s == 0, R1=20., R5=40., R10=50., mAP=20., mINP=9.) for s in range(2)]).to_csv(tmp_path/'ssan_runs.csv', index=False)
+    pd.DataFrame([('image_to_image', 'chance', 'mAP', 0.4), ('image_to_image', 'pca_lda', 'mAP', 11.7), ('image_to_image', 'attribute_oracle', 'mAP', 80.),
+                  ('text_to_image', 'chance', 'R1', 0.2)], columns=['task', 'method', 'metric', 'value']).to_csv(tmp_path/'synthpeds_floors.csv', index=False)
+    board = leaderboard(tmp_path)
+    ii, ti = board['image→image'], board['text→image']
+    assert ii.loc['BoT', 'R1'] == f'61.0 ± 1.0 {DAGGER}' and ii.loc['BoT', 'converged'] == '2/3' and ii.loc['BoT', 'seeds'] == 3
+    assert ti.loc['SSAN', 'R1'] == f'20.0 ± 0.0 {DAGGER}' and ti.loc['SSAN', 'converged'] == '1/2'  # converged but collapsed: not passed
+    assert ii.loc['MFHI', 'notes'] == NOT_RUN and ii.loc['Cerberus', 'notes'] == NOT_RUN  # listed, never dropped
+    assert list(ii.index[-3:]) == ['chance', 'floor: pca_lda', 'oracle: attribute_oracle'] and ii.loc['floor: pca_lda', 'mAP'] == '11.7'
+    assert ti.loc['chance', 'R1'] == '0.2'
+    assert leaderboard(tmp_path, converged_only=True)['image→image'].loc['BoT', 'R1'] == '61.0 ± 1.4'  # seeds 0 and 2 only
+    status = leaderboard_status(tmp_path)
+    assert list(status.index) == [m.name for m in BENCHMARK_METHODS] and (status.status == NOT_RUN).sum() == len(BENCHMARK_METHODS) - 2
+    assert expected_seconds(BENCHMARK_METHODS[0], tmp_path) == 101.0
+
+def test_time_left_arithmetic():
+    "The time left of a fake job: stages start on the first free worker, running ones end at their expected seconds."
+    from attrreid_nb.cli import time_left, schedule_papers, progress_text
+    exp = dict(a=10., b=30., c=20., d=None)
+    assert schedule_papers(list(exp), exp) == ['d', 'b', 'c', 'a']
+    assert time_left(exp, ['a', 'b', 'c']) == (60., [])
+    assert time_left(exp, ['b', 'c', 'a'], workers=2) == (30., [])
+    assert time_left(exp, ['a', 'c'], running={'b': 25.}, workers=2) == (25., [])
+    assert time_left(exp, ['d', 'a']) == (10., ['d'])
+    assert progress_text(2, 4, 120., 90., ['d'], width=8) == '[####----] 2/4 stages · 2.0 min elapsed · about 1.5 min left + d (no estimate)'
 
 def test_bad_argument_is_one_line_error(tmp_path):
     out = _run('--seed', '-1', '--out', str(tmp_path/'run'), cwd=tmp_path)
