@@ -20,7 +20,7 @@ from .asmr import (AsmrConfig, AsmrData, asmr_data, attribute_search_set, pretra
                               evaluate_attribute_search, run_asmr_rows, ASMR_ROWS)
 from .cerberus import (CerberusConfig, ABLATION_ROWS as CERBERUS_ROWS, run_cerberus_rows, train_and_evaluate as cerberus_train_and_evaluate,
                                   evaluate_cerberus)
-from .mfhi import (MFHIConfig, ABLATION_ROWS as MFHI_ROWS, MFHI_CONVERGENCE, run_mfhi_rows,
+from .mfhi import (MFHIConfig, ABLATION_ROWS as MFHI_ROWS, run_mfhi_rows,
                               train_and_evaluate as mfhi_train_and_evaluate, evaluate_mfhi)
 from .paenet import (PAENetConfig, ABLATION_ROWS as PAENET_ROWS, paenet_reproduction, train_and_evaluate as paenet_train_and_evaluate,
                                 evaluate_sysu as paenet_evaluate_sysu, evaluate_regdb as paenet_evaluate_regdb)
@@ -193,22 +193,11 @@ def _run_mfhi(row, out, fast, seed):
     ds = read_dataset('market1501', _root(out, 'market1501', fast))
     record = {}
     res = run_mfhi_rows(ds, {row: MFHI_ROWS[row]}, MFHIConfig.fast() if fast else MFHIConfig.synth_cpu(), (seed,), record=record, verbose=False)
-    lines = _with_seconds(record['runs'], res)
-    for l in lines:  # judged on MFHI's own scale, as `13_mfhi` judges its saved runs
-        losses = [float(v) for v in l['losses'].split()]
-        l['converged'] = len(losses) >= 5 and convergence(losses, relative_to=MFHI_CONVERGENCE)
-    return lines
-
-def _paenet_config(fast:bool) -> PAENetConfig:
-    "PAENet's reproduction settings (`14_paenet`, § Reproduction), or its `fast` preset."
-    if fast: return PAENetConfig.fast()
-    epochs = 12
-    return PAENetConfig.synth_cpu(small_widths=(16, 32, 48, 64)).with_train(
-        epochs=epochs, lr=2e-3, warmup_epochs=1, warmup_factor=0.1, milestones=(epochs // 2, (3 * epochs) // 4))
+    return _with_seconds(record['runs'], res)  # judged on MFHI's own scale (`MFHI_CONVERGENCE`) by `run_mfhi_rows`
 
 def _run_paenet(row, out, fast, seed):
     ds = read_dataset('sysu_mm01', _root(out, 'sysu_mm01', fast))
-    return paenet_reproduction(ds, [row], (seed,), _paenet_config(fast), lookup_row=row, verbose=False)['runs'].to_dict('records')
+    return paenet_reproduction(ds, [row], (seed,), PAENetConfig.fast() if fast else PAENetConfig.synth_cpu(), lookup_row=row, verbose=False)['runs'].to_dict('records')
 
 def _run_ssan(row, out, fast, seed):
     root = _root(out, 'cuhk_pedes', fast)

@@ -20,10 +20,9 @@ from sklearn.preprocessing import StandardScaler
 from .core import *
 from .data.attributes import MARKET1501
 from .data.synth import SynthConfig, make_world, market_attributes, synthpeds_dataset
-from .data.readers import read_dataset
+from .data.readers import read_dataset, sysu_visible_pool
 from .eval import (eval_market, eval_sysu, eval_text_to_image, eval_attribute_search, unique_categories,
                               attribute_recognition_metrics, attribute_accuracy)
-from .paenet import sysu_visible_pool
 
 # %% auto #0
 __all__ = ['PIXEL_SIZE', 'RANKING_KEYS', 'ITEM_ATTRIBUTES', 'CAPTION_TOKENS', 'FLOOR_TASKS', 'FLOOR_KINDS', 'BENCHMARK_TASKS',

@@ -28,14 +28,13 @@ from .verdicts import *
 
 # %% auto #0
 __all__ = ['LOSS_WEIGHTS', 'ATTRIBUTE_SOURCES', 'ABLATION_ROWS', 'SYSU_KEYS', 'PAPER_SYSU', 'PAPER_REGDB', 'TABLE3_CLAIM_PAIRS',
-           'LOOKUP_ROWS', 'synthpeds_data', 'sysu_visible_pool', 'paenet_dataloaders',
-           'weighted_regularized_triplet_loss', 'NonLocalBlock', 'CrossAttentionEmbedding', 'AttributeSpatialAttention',
-           'AttributeChannelGates', 'PAEOutput', 'ProgressiveAttributeEmbedding', 'AttributeAuxiliary', 'attribute_bce',
-           'PAENetOutput', 'PAENet', 'calibrate_predictor', 'PAENetLoss', 'PAENetConfig', 'TwoStreamInputs',
-           'PAENetLog', 'CalibratePredictor', 'paenet_model', 'paenet_learner', 'paenet_features', 'predict_attributes',
-           'attribute_report', 'sysu_query_values', 'sysu_attribute_lookup', 'evaluate_sysu', 'evaluate_regdb',
-           'train_and_evaluate', 'paenet_stage', 'aal_accuracy', 'has_pae', 'source_row', 'paenet_claims',
-           'paenet_reproduction']
+           'LOOKUP_ROWS', 'synthpeds_data', 'paenet_dataloaders', 'weighted_regularized_triplet_loss', 'NonLocalBlock',
+           'CrossAttentionEmbedding', 'AttributeSpatialAttention', 'AttributeChannelGates', 'PAEOutput',
+           'ProgressiveAttributeEmbedding', 'AttributeAuxiliary', 'attribute_bce', 'PAENetOutput', 'PAENet',
+           'calibrate_predictor', 'PAENetLoss', 'PAENetConfig', 'TwoStreamInputs', 'PAENetLog', 'CalibratePredictor',
+           'paenet_model', 'paenet_learner', 'paenet_features', 'predict_attributes', 'attribute_report',
+           'sysu_query_values', 'sysu_attribute_lookup', 'evaluate_sysu', 'evaluate_regdb', 'train_and_evaluate',
+           'paenet_stage', 'aal_accuracy', 'has_pae', 'source_row', 'paenet_claims', 'paenet_reproduction']
 
 # %% ../nbs/14_paenet.ipynb #d4cacb0d
 def synthpeds_data(root:str|Path, # Data root (the layout goes to `root/SYSU-MM01` or `root/RegDB`)
@@ -46,17 +45,6 @@ def synthpeds_data(root:str|Path, # Data root (the layout goes to `root/SYSU-MM0
     "Write SynthPeds' `name` layout under `root` unless the same world is already there (`synthpeds_dataset`); return `root`."
     check_arg(name in ('sysu_mm01', 'regdb'), 'name', "'sysu_mm01' or 'regdb' (the layouts PAENet trains on)", name)
     return Path(synthpeds_dataset(root, name, config, seed))
-
-# %% ../nbs/14_paenet.ipynb #aac4a20e
-def sysu_visible_pool(dataset, # A SYSU-MM01 `ReIDDataset` (`read_dataset('sysu_mm01', root)`)
-                     ) -> list:
-    "Every visible image of the test identities (cameras 1, 2, 4, 5) as records, attributes attached from the query."
-    check_arg(getattr(dataset, 'name', None) == 'sysu_mm01', 'dataset', "a SYSU-MM01 dataset", getattr(dataset, 'name', None))
-    images = scan_sysu_cameras(Path(dataset.root), SkipLog(), strict=False)
-    attrs = {r.pid: r.attributes for r in dataset.query + dataset.gallery}
-    test_ids = sorted({r.pid for r in dataset.query})
-    return [ReIDRecord(str(f), pid, cam - 1, 'gallery', 'rgb', attrs.get(pid), (), pid)
-            for pid in test_ids for cam in SYSU_RGB_CAMS for f in images.get((cam, pid), [])]
 
 # %% ../nbs/14_paenet.ipynb #c37ed2b3
 def paenet_dataloaders(train_records:Sequence[ReIDRecord], # Training records of both modalities, with attributes
@@ -439,9 +427,9 @@ class PAENetConfig:
 
     @classmethod
     def synth_cpu(cls, **kw):
-        "SynthPeds CPU preset: small two-stream ResNet at 64×32, C = 128, Adam, a short multi-step schedule."
-        base = dict(arch='small', pretrained=False, size=(64, 32), heads=4, c_mid=32, atr_dim=32, P=8, K=4,
-                    train=TrainConfig(epochs=6, lr=2e-3, optimizer='adam', warmup_epochs=1, warmup_factor=0.1, milestones=(4,)))
+        "SynthPeds CPU preset (the reproduction's): small two-stream ResNet (widths 16-32-48-64) at 64×32, C = 64, Adam, 12 epochs, ×0.1 at 6 and 9."
+        base = dict(arch='small', pretrained=False, size=(64, 32), small_widths=(16, 32, 48, 64), heads=4, c_mid=32, atr_dim=32, P=8, K=4,
+                    train=TrainConfig(epochs=12, lr=2e-3, optimizer='adam', warmup_epochs=1, warmup_factor=0.1, milestones=(6, 9)))
         return cls(**{**base, **kw})
 
     @classmethod

@@ -2,7 +2,7 @@
 import numpy as np, pytest, torch
 from attrreid_nb.core import AttrReIDError
 from attrreid_nb.data.synth import SynthConfig
-from attrreid_nb.data.readers import read_dataset, read_regdb
+from attrreid_nb.data.readers import read_dataset, read_regdb, sysu_visible_pool
 from attrreid_nb.paenet import *
 
 

@@ -29,9 +29,9 @@ __all__ = ['DATASET_TITLES', 'LAYOUTS', 'MARKET_NAME', 'UNKNOWN', 'SYSU_ATTRIBUT
            'read_dukemtmc', 'read_identity_attributes', 'read_sysu_attribute_mats', 'attach_camera_attributes',
            'check_regdb_workbook_header', 'read_regdb_attribute_groups', 'read_regdb_attribute_workbook',
            'write_regdb_attribute_workbook', 'combine_attribute_tables', 'read_id_list', 'scan_sysu_cameras',
-           'read_sysu_mm01', 'read_regdb_list', 'check_label_folder_bijection', 'read_regdb', 'read_pedes_json',
-           'read_cuhk_pedes', 'read_icfg_pedes', 'read_word_parts', 'load_pickle', 'read_peta', 'read_pa100k',
-           'read_attribute_list', 'read_two_columns', 'read_celeba', 'split_identities', 'read_lfwa',
+           'read_sysu_mm01', 'sysu_visible_pool', 'read_regdb_list', 'check_label_folder_bijection', 'read_regdb',
+           'read_pedes_json', 'read_cuhk_pedes', 'read_icfg_pedes', 'read_word_parts', 'load_pickle', 'read_peta',
+           'read_pa100k', 'read_attribute_list', 'read_two_columns', 'read_celeba', 'split_identities', 'read_lfwa',
            'available_datasets', 'get_reader', 'register_dataset', 'read_dataset']
 
 # %% ../../nbs/03_data.readers.ipynb #7c50abdb
@@ -827,6 +827,17 @@ def read_sysu_mm01(root:str|os.PathLike|None=None, # Data root holding SYSU-MM01
             setattr(ds, split, attach_identity_attributes('sysu_mm01', getattr(ds, split), table, attr_file))
         ds.attribute_schema = SYSU_PAENET
     return drop_unreadable(ds, strict) if verify_images else ds
+
+# %% ../../nbs/03_data.readers.ipynb #r23a0002
+def sysu_visible_pool(dataset, # A SYSU-MM01 `ReIDDataset` (`read_dataset('sysu_mm01', root)`)
+                     ) -> list:
+    "Every visible image of the test identities (cameras 1, 2, 4, 5) as records, attributes attached from the query."
+    check_arg(getattr(dataset, 'name', None) == 'sysu_mm01', 'dataset', "a SYSU-MM01 dataset", getattr(dataset, 'name', None))
+    images = scan_sysu_cameras(Path(dataset.root), SkipLog(), strict=False)
+    attrs = {r.pid: r.attributes for r in dataset.query + dataset.gallery}
+    test_ids = sorted({r.pid for r in dataset.query})
+    return [ReIDRecord(str(f), pid, cam - 1, 'gallery', 'rgb', attrs.get(pid), (), pid)
+            for pid in test_ids for cam in SYSU_RGB_CAMS for f in images.get((cam, pid), [])]
 
 # %% ../../nbs/03_data.readers.ipynb #13af47b5
 REGDB_DIRECTIONS = ('visible_to_thermal', 'thermal_to_visible')
