@@ -229,7 +229,7 @@ BENCHMARK_METHODS = [
     BenchmarkMethod('ASMR', 'asmr', 'ASMR (learned δ)', {'attribute→image': dict(R1='R1', mAP='mAP', unseen_R1='unseen_R1', unseen_mAP='unseen_mAP')},
                     '11_asmr', _run_asmr, extra_rows=('stage 1 (attribute pre-training)',)),
     BenchmarkMethod('Cerberus', 'cerberus', 'L_id + AL + L_sem + L_reg (Cerberus)',
-                    {'attribute→image': dict(R1='aps_R1', mAP='aps_mAP', unseen_R1='aps_unseen_R1', unseen_mAP='aps_unseen_mAP'), 'image→attribute': dict(accuracy='par_mean_acc', mA='par_mA'),
+                    {'attribute→image': dict(R1='aps_R1', mAP='aps_mAP', unseen_R1='aps_unseen_R1', unseen_mAP='aps_unseen_mAP'), 'image→attribute': {'accuracy (Table 1)': 'par_mean_acc', 'mA (one-hot)': 'par_mA'},
                      'image→image': dict(R1='reid_R1', mAP='reid_mAP')}, '12_cerberus', _run_cerberus),
     BenchmarkMethod('SSAN', 'ssan', 'SSAN', {'text→image': dict(R1='R1', R5='R5', R10='R10', mAP='mAP', mINP='mINP')}, '15_ssan', _run_ssan),
 ]
@@ -332,13 +332,32 @@ def _floor_lines(path, tasks_metrics:dict) -> list[dict]:
                             mean=float(r.mean_b), std=0., n=1, flagged=False, runs=0, converged=0, collapsed=0, status=''))
     return out
 
+def _own_floor_lines(m, root) -> list[dict]:
+    """Chance, floor and oracle lines in `m`'s own metrics, from `<paper>_floors.csv` (columns `task, name, role, column, value`)
+    when the paper writes one: for a metric no shared floor measures (e.g. Cerberus' PAR over its Table 1 attributes)."""
+    path = (Path(root) if root is not None else results_folder())/f'{m.paper}_floors.csv'
+    if not path.exists(): return []
+    f = pd.read_csv(path)
+    miss = sorted({'task', 'name', 'role', 'column', 'value'} - set(f.columns))
+    if miss: raise AttrReIDError(f"{path}: expected the columns task, name, role, column, value of a paper's floors file, missing {miss}")
+    bad = sorted(set(f.role) - set(FLOOR_ROLES))
+    if bad: raise AttrReIDError(f"{path}: role must be one of {FLOOR_ROLES}, got {bad}")
+    out = []
+    for r in f.itertuples():
+        shown = {col: k for k, col in m.tasks.get(r.task, {}).items()}.get(r.column)
+        if shown is None: continue  # a metric the leaderboard does not show
+        label = f"{r.name} ({m.name})"
+        out.append(dict(task=r.task, name=label if r.role == 'chance' else f"{r.role}: {label}", role=r.role, order=0, metric=shown,
+                        mean=float(r.value), std=0., n=1, flagged=False, runs=0, converged=0, collapsed=0, status=''))
+    return out
+
 # %% ../nbs/20_benchmark.ipynb #3a40e23e
 def leaderboard_data(root:str|Path|None=None, # Folder of the saved runs (default: the project's `nbs/results`)
                      methods:Sequence[BenchmarkMethod]|None=None, # Default: `BENCHMARK_METHODS`
                      floors:str|Path|bool|None=None, # The floors file; None: `synthpeds_floors.csv` next to the runs, if it exists; False: none
                      converged_only:bool=False, # Average only the runs that passed (converged, not collapsed)
                     ) -> pd.DataFrame:
-    "Long table `task, name, role, metric, mean, std, n, flagged, runs, converged, collapsed, status`: methods, then floors."
+    "Long table `task, name, role, metric, mean, std, n, flagged, runs, converged, collapsed, status`: methods, then floors (shared, then each paper's own)."
     methods = BENCHMARK_METHODS if methods is None else list(methods)
     lines = [l for i, m in enumerate(methods) for l in _method_lines(m, load_runs(m.paper, root), i, converged_only)]
     tasks = {t: _task_metrics(methods, t) for t in TASKS if any(t in m.tasks for m in methods)}
@@ -349,6 +368,7 @@ def leaderboard_data(root:str|Path|None=None, # Folder of the saved runs (defaul
             lines += [dict(task=t, name='floors', role='floor', order=0, metric=None, mean=np.nan, std=np.nan, n=0, flagged=False, runs=0,
                            converged=0, collapsed=0, status=f'not measured: no {path.name} (run 17_floors)') for t in tasks]
         else: check_arg(False, 'floors', 'an existing floors file (17_floors writes nbs/results/synthpeds_floors.csv)', str(floors))
+        lines += [l for m in methods for l in _own_floor_lines(m, root)]
     return pd.DataFrame(lines, columns=['task', 'name', 'role', 'order', 'metric', 'mean', 'std', 'n', 'flagged', 'runs', 'converged',
                                         'collapsed', 'status'])
 
@@ -394,7 +414,7 @@ def leaderboard(root:str|Path|None=None, # Folder of the saved runs (default: th
     return tables
 
 # %% ../nbs/20_benchmark.ipynb #1598730e
-HEADLINE = {'attribute→image': 'mAP', 'image→attribute': 'mA', 'image→image': 'mAP', 'infrared→visible': 'mAP', 'text→image': 'mAP'}
+HEADLINE = {'attribute→image': 'mAP', 'image→attribute': 'mA (one-hot)', 'image→image': 'mAP', 'infrared→visible': 'mAP', 'text→image': 'mAP'}
 
 def plot_leaderboard(data:pd.DataFrame, # From `leaderboard_data`
                      metric:dict|None=None, # task → metric to plot; `HEADLINE` for the others

@@ -32,9 +32,9 @@ __all__ = ['CERBERUS_GROUPS', 'LOCAL_GROUPS', 'GLOBAL_GROUPS', 'PROTOTYPE_INITS'
            'identification_loss', 'prototype_relation_loss', 'CerberusLoss', 'CerberusConfig', 'ExemptFromWeightDecay',
            'CerberusLog', 'cerberus_model', 'cerberus_dataloaders', 'cerberus_learner', 'cerberus_features',
            'reid_similarity', 'relation_prototypes', 'aps_similarity', 'par_predict', 'par_scores', 'evaluate_cerberus',
-           'par_floor_codes', 'feature_norm_maps', 'synth_person_batch', 'record_person_masks', 'person_extent',
-           'crop_misalignment', 'unseen_sid_split', 'train_and_evaluate', 'cerberus_query_results', 'fig7b_rows',
-           'run_cerberus_rows']
+           'par_floor_codes', 'par_reference_table', 'feature_norm_maps', 'synth_person_batch', 'record_person_masks',
+           'person_extent', 'crop_misalignment', 'unseen_sid_split', 'train_and_evaluate', 'cerberus_query_results',
+           'fig7b_rows', 'run_cerberus_rows']
 
 # %% ../nbs/12_cerberus.ipynb #4f7f1ada
 CERBERUS_GROUPS = PERSON_GROUPS  # ('head', 'upper', 'lower', 'identity', 'carrying'): the order of every (…, 5, …) tensor
@@ -353,9 +353,9 @@ class CerberusConfig:
 
     @classmethod
     def synth_v2(cls, **kw):
-        "The SynthPeds-v2 reproduction: `synth_cpu`'s net with one block per stage from the SynthPeds stand-in for ImageNet, 10 epochs, heads 3e-3, backbone 1e-3."
-        base = dict(arch='small', pretrained=True, small_blocks=(1, 1, 1, 1), size=(64, 32), dim=128, align_threshold=0.5, align_relative=True,
-                    P=16, K=4, train=TrainConfig(epochs=10, lr=3e-3, backbone_lr_mult=1 / 3, warmup_epochs=1, warmup_factor=0.1, schedule='cosine'))
+        "The SynthPeds-v2 reproduction: `synth_cpu`'s net with one block per stage from the SynthPeds stand-in for ImageNet, relative σ = 0.7, 20 epochs, heads 3e-3, backbone 1e-3."
+        base = dict(arch='small', pretrained=True, small_blocks=(1, 1, 1, 1), size=(64, 32), dim=128, align_threshold=0.7, align_relative=True,
+                    P=16, K=4, train=TrainConfig(epochs=20, lr=3e-3, backbone_lr_mult=1 / 3, warmup_epochs=1, warmup_factor=0.1, schedule='cosine'))
         return cls(**{**base, **kw})
 
     def with_train(self, **kw) -> CerberusConfig:
@@ -580,6 +580,29 @@ def par_floor_codes(codec:CategoryCodec, # A Cerberus codec (`fit_semantic_ids`)
         codes = codec.factor_codes(np.array([r.attributes for r in persons]))
         row = np.array([np.bincount(codes[:, j], minlength=a.n_values).argmax() for j, a in enumerate(codec.schema)])
     return np.repeat(row[None], int(n), 0)
+
+# %% ../nbs/12_cerberus.ipynb #cb1a0041
+def par_reference_table(codec:CategoryCodec, # A Cerberus codec (`fit_semantic_ids`)
+                        train_records:Sequence[ReIDRecord], # Training records; one attribute vector per person is counted
+                        test_records:Sequence[ReIDRecord], # Labelled test images (the PAR images of `evaluate_cerberus`)
+                        draws:int=10, # Random draws averaged for `chance`
+                        seed:int=0, # Seeds the draws
+                       ) -> pd.DataFrame:
+    "PAR's chance, floors and ceiling in Cerberus' metrics: columns `name, role, column, value` (`column`: `par_mean_acc` or `par_mA`, in %)."
+    check_arg(int(draws) >= 1, 'draws', 'at least one random draw', draws)
+    test_records = list(test_records)
+    check_arg(len(test_records) > 0, 'test_records', 'one or more labelled test images', 0)
+    true_sids = record_sids(codec, test_records)
+    truth = codec.codes(true_sids)
+    persons = record_sids(codec, list({r.pid: r for r in reversed(list(train_records))}.values()))
+    rng = np.random.default_rng(seed)
+    priors = [np.bincount(persons[:, j], minlength=codec.n_ids[g]) / len(persons) for j, g in enumerate(CERBERUS_GROUPS)]
+    chance = [par_scores(codec, codec.codes(np.stack([rng.choice(len(p), len(truth), p=p) for p in priors], 1)), truth) for _ in range(int(draws))]
+    refs = [('chance', 'chance', {k: float(np.mean([c[k] for c in chance])) for k in ('mean_acc', 'mA')})]
+    refs += [(how, 'floor', par_scores(codec, par_floor_codes(codec, train_records, len(truth), how), truth)) for how in PAR_FLOORS]
+    refs += [('ground truth', 'oracle', par_scores(codec, truth, truth))]
+    return pd.DataFrame([dict(name=name, role=role, column=col, value=float(s[key])) for name, role, s in refs
+                         for col, key in (('par_mean_acc', 'mean_acc'), ('par_mA', 'mA'))])
 
 # %% ../nbs/12_cerberus.ipynb #242e1df4
 @torch.no_grad()

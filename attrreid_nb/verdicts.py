@@ -16,9 +16,10 @@ from .learner import load_results
 # %% auto #0
 __all__ = ['VERDICTS', 'CHANGE_SCALES', 'VERDICT_COLUMNS', 'CLAIM_FIELDS', 'VERDICT_FILES', 'paired_differences',
            'EffectInterval', 'paired_effect_interval', 'verdict_label', 'is_powered', 'minimal_detectable_effect',
-           'loss_change', 'convergence', 'collapsed', 'per_query_results', 'verdict_table', 'results_folder',
-           'floor_rows', 'check_verdict_table', 'save_reproduction', 'load_reproduction', 'verdict_sentences',
-           'control_effects', 'verdict_summary', 'direction_table']
+           'loss_change', 'convergence', 'collapsed', 'per_query_results', 'common_seeds', 'verdict_table',
+           'results_folder', 'floor_rows', 'check_verdict_table', 'save_reproduction', 'load_reproduction',
+           'reuse_saved_runs', 'check_rerun', 'verdict_sentences', 'control_effects', 'verdict_summary',
+           'direction_table']
 
 # %% ../nbs/16_verdicts.ipynb #69f68927
 def _as_matrix(x, name:str):
@@ -255,6 +256,15 @@ def _converged(runs, rows, seeds):
     r = runs[runs.row.isin(rows) & runs.seed.isin(seeds)]
     return bool(len(r.drop_duplicates(['row', 'seed'])) == len(rows) * len(seeds) and r.converged.map(_truthy).all())
 
+def common_seeds(a:pd.DataFrame, # Row A's values, with a `seed` column
+                 b:pd.DataFrame, # Row B's values, with a `seed` column
+                 name:str='rows', # How the error names the pair
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "A and B restricted to the seeds both have: a paired comparison uses only the seeds run in both rows (rows may have more seeds than others)."
+    both = sorted(set(a.seed) & set(b.seed))
+    check_arg(len(both) > 0, name, 'two rows with at least one seed in common (paired runs)', (sorted(set(a.seed)), sorted(set(b.seed))))
+    return a[a.seed.isin(both)], b[b.seed.isin(both)]
+
 def _truthy(v): return str(v).strip().lower() in ('true', '1', 'yes', 'y', '1.0')
 
 # %% ../nbs/16_verdicts.ipynb #994e4eb4
@@ -279,6 +289,7 @@ def verdict_table(results:pd.DataFrame, # Tidy `row, seed, metric, value` (+ `qu
             sel = results[(results.row == c[k]) & (results.metric == c['metric'])]
             check_arg(len(sel) > 0, 'results', f"values of row {c[k]!r} on metric {c['metric']!r} (claim {c['claim']!r})", 'none')
             part[k] = sel[keep]
+        part['row_a'], part['row_b'] = common_seeds(part['row_a'], part['row_b'], f"results (claim {c['claim']!r})")
         try: ei = paired_effect_interval(part['row_a'], part['row_b'], confidence=confidence, seed=seed)
         except AttrReIDError as e: raise AttrReIDError(f"claim {c['claim']!r}: {e}") from e
         p = float(c['paper_delta'])
@@ -378,6 +389,38 @@ def load_reproduction(paper:str, # File stem given to `save_reproduction`
     if not q.exists(): raise AttrReIDError(f"{q}: no saved per-query results (run the notebook's reproduction cells first)")
     return load_results(f'{paper}_runs', root), pd.read_csv(q), load_results(f'{paper}_verdicts', root)
 
+# %% ../nbs/16_verdicts.ipynb #ve7a0002
+def reuse_saved_runs(paper:str, # File stem given to `save_reproduction`
+                     rows:Sequence[str], # Rows to take
+                     seeds:Sequence[int], # Seeds to take, for every row
+                     root:str|Path|None=None, # Folder (default: the project's `nbs/results`)
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "`(runs, queries)`: the saved lines and per-query results of `rows` × `seeds`; an error names the runs the files lack."
+    runs, queries, _ = load_reproduction(paper, root)
+    have = set(zip(runs.row, runs.seed.astype(int)))
+    missing = [(r, s) for r in rows for s in seeds if (r, int(s)) not in have]
+    check_arg(not missing, 'rows/seeds', f"runs saved in {paper}_runs.csv", missing[:3])
+    pick = lambda df: df[df.row.isin(list(rows)) & df.seed.astype(int).isin([int(s) for s in seeds])].reset_index(drop=True)
+    return pick(runs), pick(queries)
+
+def check_rerun(saved:pd.DataFrame, # Saved run lines (`row, seed` + metrics)
+                rerun:pd.DataFrame, # Lines of the same runs trained again now
+                metrics:Sequence[str], # Columns to compare
+                tol:float=0.01, # Largest difference allowed (the metrics' units, e.g. % points)
+               ) -> pd.DataFrame:
+    "Saved and re-run values of the runs in both, side by side with their difference; raises if any differs by more than `tol`."
+    m = saved.merge(rerun, on=['row', 'seed'], suffixes=('_saved', '_rerun'))
+    check_arg(len(m) > 0, 'rerun', 'lines of runs that are also in `saved`', 0)
+    out = pd.DataFrame({'row': m.row, 'seed': m.seed})
+    bad = []
+    for k in metrics:
+        a, b = m[f'{k}_saved'].astype(float), m[f'{k}_rerun'].astype(float)
+        out[f'{k} saved'], out[f'{k} now'], out[f'{k} Δ'] = a, b, b - a
+        bad += [f"{r} seed {s}: {k} {x:.4f} saved, {y:.4f} now" for r, s, x, y in zip(m.row, m.seed, a, b) if not abs(y - x) <= tol]
+    if bad: raise AttrReIDError(f"the re-run does not reproduce the saved runs (more than {tol} apart), so they cannot be reused: "
+                                + '; '.join(bad[:3]) + ' -- run the reproduction whole')
+    return out
+
 # %% ../nbs/16_verdicts.ipynb #ve5e0002
 def verdict_sentences(verdicts:pd.DataFrame, # A verdict table (`verdict_table`, or a saved `<paper>_verdicts.csv` read back)
                      ) -> list[str]:
@@ -404,7 +447,7 @@ def control_effects(queries:pd.DataFrame, # Per-query results (`row, seed, query
     for name, a, b in comparisons:
         sel = {r: queries[(queries.row == r) & (queries.metric == metric)][['seed', 'query', 'value']] for r in (a, b)}
         check_arg(all(len(v) for v in sel.values()), 'queries', f"per-query {metric} of rows {a!r} and {b!r}", 'missing')
-        ei = paired_effect_interval(sel[a], sel[b])
+        ei = paired_effect_interval(*common_seeds(sel[a], sel[b], f"queries (comparison {name!r})"))
         out.append(dict(comparison=name, row_a=a, row_b=b, metric=metric, delta=ei.delta, ci_low=ei.ci_low, ci_high=ei.ci_high,
                         seeds=ei.seeds, queries=ei.queries))
     return pd.DataFrame(out)

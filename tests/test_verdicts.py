@@ -9,7 +9,7 @@ from attrreid_nb.core import AttrReIDError
 from attrreid_nb.verdicts import (paired_differences, paired_effect_interval, verdict_label, is_powered,
                                   minimal_detectable_effect, loss_change, convergence, verdict_table, floor_rows,
                                   save_reproduction, load_reproduction, check_verdict_table, per_query_results,
-                                  direction_table, VERDICT_COLUMNS, VERDICTS)
+                                  direction_table, control_effects, VERDICT_COLUMNS, VERDICTS)
 from attrreid_nb.eval import rank_metrics
 
 CHECKER = next((p for p in (Path(__file__).resolve().parents[k]/'shared'/'tools'/'check_verdicts.py' for k in (1, 2))
@@ -210,8 +210,11 @@ def test_verdict_table_bad_input():
     q, runs, claims = _example()
     with pytest.raises(AttrReIDError, match="row 'Z'"): verdict_table(q, [('x', 'T', 'A', 'Z', 'R1', 1.)])
     with pytest.raises(AttrReIDError, match='non-zero effect'): verdict_table(q, [('x', 'T', 'A', 'B', 'R1', 0.)])
-    with pytest.raises(AttrReIDError, match="claim 'x'.*same seeds"):
-        verdict_table(q[~((q.row == 'B') & (q.seed == 0))], [('x', 'T', 'A', 'B', 'R1', 1.)])
+    # a seed missing from one row: the claim is paired on the seeds both rows have, and says how many
+    n = q.seed.nunique()
+    assert int(verdict_table(q[~((q.row == 'B') & (q.seed == 0))], [('x', 'T', 'A', 'B', 'R1', 1.)]).seeds[0]) == n - 1
+    with pytest.raises(AttrReIDError, match="claim 'x'.*in common"):
+        verdict_table(pd.concat([q[q.row == 'A'], q[q.row == 'B'].assign(seed=q.seed + 100)]), [('x', 'T', 'A', 'B', 'R1', 1.)])
     with pytest.raises(AttrReIDError, match='columns row, seed, metric, value'): verdict_table(q.drop(columns='metric'), claims)
     with pytest.raises(AttrReIDError, match='row, seed, converged'): verdict_table(q, claims, runs.drop(columns='converged'))
     with pytest.raises(AttrReIDError, match='at least one claim'): verdict_table(q, [])
@@ -273,3 +276,10 @@ def test_direction_table_kept_for_old_tables():
     assert t.to_dict('records') == [dict(comparison='A → B', metric='R1', paper_delta=1.5, ours_delta=-2.0, reproduces='no')]
     from attrreid_nb.cerberus import direction_table as old
     assert old is direction_table
+
+
+def test_control_effects_pair_on_common_seeds():
+    q, runs, claims = _example()
+    extra = pd.concat([q, q[(q.row == 'B') & (q.seed == 0)].assign(seed=99)])  # B has a seed A lacks
+    a, b = control_effects(extra, [('c', 'A', 'B')]), control_effects(q, [('c', 'A', 'B')])
+    assert a.delta[0] == pytest.approx(b.delta[0]) and int(a.seeds[0]) == int(b.seeds[0])
