@@ -11,7 +11,7 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 import multiprocessing as mp
 from multiprocessing.connection import wait as wait_for
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 import numpy as np
 import pandas as pd
 import torch
@@ -26,11 +26,12 @@ from .benchmark import (PAPERS, PaperCommand, BenchmarkMethod, BENCHMARK_METHODS
 from .verdicts import verdict_summary, results_folder
 
 # %% auto #0
-__all__ = ['SYNTH_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_NEEDS', 'PAPER_STAGES', 'REPRODUCE_STAGES', 'REPRODUCE_BUDGET',
-           'run_or_exit', 'synthesize', 'synth_cli', 'check_output_folder', 'check_output_file', 'dataset_features',
-           'check_dataset_kind', 'train_paper', 'load_checkpoint', 'evaluate_checkpoint', 'train_cli', 'eval_cli',
-           'environment_report', 'synthpeds_stage', 'backbone_stage', 'method_stage', 'stage_estimates',
-           'schedule_papers', 'time_left', 'progress_text', 'reproduce', 'reproduce_cli']
+__all__ = ['SYNTH_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_NEEDS', 'PAPER_STAGES', 'STAGE_NEEDS', 'WORKER_STAGES',
+           'REPRODUCE_STAGES', 'REPRODUCE_BUDGET', 'run_or_exit', 'synthesize', 'synth_cli', 'check_output_folder',
+           'check_output_file', 'dataset_features', 'check_dataset_kind', 'train_paper', 'load_checkpoint',
+           'evaluate_checkpoint', 'train_cli', 'eval_cli', 'environment_report', 'synthpeds_stage', 'backbone_stage',
+           'method_stage', 'stage_estimates', 'schedule_papers', 'next_stage', 'time_left', 'progress_text',
+           'reproduce', 'reproduce_cli']
 
 # %% ../nbs/21_cli.ipynb #caa63dbf
 def _tolerant_streams():
@@ -308,6 +309,10 @@ def method_stage(method:BenchmarkMethod, # A leaderboard entry (`BENCHMARK_METHO
     return stage
 
 PAPER_STAGES = tuple(m.paper for m in BENCHMARK_METHODS)
+# Stages that wait for `backbone`: their SynthPeds presets start from the stand-in. PAENet and SSAN train from scratch,
+# so they run while the stand-in trains (the worker stages are `backbone` and the papers).
+STAGE_NEEDS = {'baseline': ('backbone',), 'mfhi': ('backbone',), 'asmr': ('backbone',), 'cerberus': ('backbone',)}
+WORKER_STAGES = ('backbone', *PAPER_STAGES)
 REPRODUCE_STAGES = {'environment': lambda out, fast, seed: environment_report(),
                     'synthpeds': synthpeds_stage,
                     'backbone': backbone_stage,
@@ -342,8 +347,15 @@ def stage_estimates(stages:Sequence[str], # Stage names (keys of `REPRODUCE_STAG
 def schedule_papers(stages:Sequence[str], # Paper stages to run
                     expected:dict, # Stage → expected seconds (None: no estimate)
                    ) -> list[str]:
-    "Longest expected first; stages without an estimate before all of them (they must not trail at the end)."
-    return sorted(stages, key=lambda s: (expected.get(s) is not None, -(expected.get(s) or 0.)))
+    "Longest expected first; stages without an estimate before all of them (they must not trail at the end); a stage others wait for (`STAGE_NEEDS`) first of all."
+    needed = {d for s in stages for d in STAGE_NEEDS.get(s, ())}
+    return sorted(stages, key=lambda s: (s not in needed, expected.get(s) is not None, -(expected.get(s) or 0.)))
+
+def next_stage(queue:Sequence[str], # Stages not started, in schedule order
+               pending:Collection[str], # Stages started or queued and not finished (a failed stage counts as finished)
+              ) -> str|None:
+    "The first queued stage none of whose `STAGE_NEEDS` is still pending; None if every queued stage waits."
+    return next((s for s in queue if not set(STAGE_NEEDS.get(s, ())) & set(pending)), None)
 
 def time_left(expected:dict, # Stage → expected seconds (None: no estimate, counted as 0)
               queued:Sequence[str], # Stages not started yet, in the order they will start
@@ -430,8 +442,8 @@ def reproduce(out:str|Path='runs/reproduce', # Folder for results.json, the run 
     mode = 'fast' if fast else 'full'
     expected = stage_estimates(stages, fast, out, saved)  # before this run's results.json replaces the last one
     for m in BENCHMARK_METHODS: (out/'results'/f'{m.paper}_runs.csv').unlink(missing_ok=True)  # the leaderboard shows this run's lines only
-    prelude = [s for s in stages if s not in PAPER_STAGES]
-    queue = schedule_papers([s for s in stages if s in PAPER_STAGES], expected)
+    prelude = [s for s in stages if s not in WORKER_STAGES]
+    queue = schedule_papers([s for s in stages if s in WORKER_STAGES], expected)
     results = dict(mode=mode, seed=seed, workers=workers, expected=expected, timing={}, failed={})
     started, t0 = {}, time.perf_counter()
 
@@ -458,7 +470,7 @@ def reproduce(out:str|Path='runs/reproduce', # Folder for results.json, the run 
 
     predicted, unknown = left()
     results['predicted_seconds'] = round(predicted, 1)
-    print(f"attrreid_reproduce ({mode}, seed {seed}): {len(stages)} stages, paper stages {workers} at a time; "
+    print(f"attrreid_reproduce ({mode}, seed {seed}): {len(stages)} stages, the stand-in and the papers {workers} at a time; "
           f"expected seconds from the saved reproductions' full-method runs{'' if fast else ' (nbs/results)'}, else this job's last run:")
     print('\n'.join(f"  {s:<12} {'no estimate' if expected[s] is None else _fmt_time(expected[s])}" for s in stages))
     print(f"predicted: {_fmt_time(predicted)}" + (f" + {', '.join(unknown)} (no measured time yet)" if unknown else '')
@@ -476,7 +488,9 @@ def reproduce(out:str|Path='runs/reproduce', # Folder for results.json, the run 
         running = {}  # the end a worker's result arrives on → (stage, process)
         while queue or running:
             while queue and len(running) < workers:
-                name = queue.pop(0); started[name] = time.perf_counter()
+                name = next_stage(queue, pending={*queue, *(r[0] for r in running.values())})
+                if name is None: break  # every queued stage waits for a running one (the stand-in)
+                queue.remove(name); started[name] = time.perf_counter()
                 p, recv = _start_worker(name, out, fast, seed)
                 running[recv] = (name, p)
             ready = wait_for(list(running), timeout=heartbeat)

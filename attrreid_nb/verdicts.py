@@ -416,7 +416,8 @@ def check_rerun(saved:pd.DataFrame, # Saved run lines (`row, seed` + metrics)
     for k in metrics:
         a, b = m[f'{k}_saved'].astype(float), m[f'{k}_rerun'].astype(float)
         out[f'{k} saved'], out[f'{k} now'], out[f'{k} Δ'] = a, b, b - a
-        bad += [f"{r} seed {s}: {k} {x:.4f} saved, {y:.4f} now" for r, s, x, y in zip(m.row, m.seed, a, b) if not abs(y - x) <= tol]
+        same = ((b - a).abs() <= tol) | (a.isna() & b.isna())  # a metric a run does not have (NaN) in both is the same
+        bad += [f"{r} seed {s}: {k} {x:.4f} saved, {y:.4f} now" for r, s, x, y, ok in zip(m.row, m.seed, a, b, same) if not ok]
     if bad: raise AttrReIDError(f"the re-run does not reproduce the saved runs (more than {tol} apart), so they cannot be reused: "
                                 + '; '.join(bad[:3]) + ' -- run the reproduction whole')
     return out

@@ -138,3 +138,22 @@ def test_every_paper_checkpoint_round_trip(paper, tmp_path):
     evaluated = evaluate_checkpoint(tmp_path/'run'/'checkpoint.pth', tmp_path/'data')
     shared = [k for k in trained['metrics'] if k in evaluated['metrics'] and isinstance(trained['metrics'][k], float)]
     assert shared and all(abs(trained['metrics'][k] - evaluated['metrics'][k]) < 1e-6 for k in shared)
+
+
+def test_stages_that_skip_the_stand_in_train_from_scratch():
+    "PAENet and SSAN run while the stand-in trains, which is only sound if their presets never load it."
+    from attrreid_nb.cli import STAGE_NEEDS, PAPER_STAGES, next_stage, schedule_papers
+    from attrreid_nb.paenet import PAENetConfig
+    from attrreid_nb.ssan import SsanConfig
+    from attrreid_nb.cerberus import CerberusConfig
+    free = [s for s in PAPER_STAGES if 'backbone' not in STAGE_NEEDS.get(s, ())]
+    assert sorted(free) == ['paenet', 'ssan']
+    assert PAENetConfig.synth_cpu().pretrained is False and SsanConfig.synth_cpu().pretrained is False
+    assert CerberusConfig.synth_v2().pretrained is True  # so Cerberus must wait
+    order = schedule_papers(['backbone', *PAPER_STAGES], {s: 100. for s in PAPER_STAGES})
+    assert order[0] == 'backbone'
+    pending = set(order)
+    started = [next_stage(order, pending) for _ in range(1)]
+    assert started == ['backbone']
+    rest = [s for s in order if s != 'backbone']
+    assert next_stage(rest, pending) in ('paenet', 'ssan')  # while the stand-in is pending, only the free stages start
